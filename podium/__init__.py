@@ -1,0 +1,1 @@
+"""Podium: question answering over press transcripts with exact citations."""

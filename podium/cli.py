@@ -1,0 +1,137 @@
+"""The `podium` command: thin argument handling over podium.app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from podium.config import LoadedSettings, Settings, flatten, load_settings
+from podium.errors import PodiumError
+
+logger = logging.getLogger("podium")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                        help="folder for everything Podium writes (env PODIUM_DATA_DIR)")
+    common.add_argument("--settings", type=Path, default=argparse.SUPPRESS,
+                        help="settings file (default ./settings.toml; env PODIUM_SETTINGS)")
+    common.add_argument("--profile", default=argparse.SUPPRESS,
+                        help="merge settings.<profile>.toml over the settings (env PODIUM_PROFILE)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log what Podium does on stderr")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="podium", parents=[common],
+        description="Answer questions about press transcripts, citing their exact words.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="add or update transcripts")
+    ingest.add_argument("paths", nargs="+", type=Path,
+                        help="files or folders (.txt .md .html .jsonl .jsonl.gz)")
+    ingest.add_argument("--prune", action="store_true",
+                        help="remove indexed documents that are not in these inputs")
+    ingest.add_argument("--reindex", action="store_true",
+                        help="re-embed everything (after changing the embedding model)")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    ask = sub.add_parser("ask", parents=[common], help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer object as JSON")
+
+    config = sub.add_parser("config", parents=[common],
+                            help="show the effective settings and where each came from")
+    config.add_argument("--json", action="store_true", help="print as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `podium` command."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("chromadb", "httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        loaded = load_settings(
+            settings_file=getattr(args, "settings", None),
+            profile=getattr(args, "profile", None),
+            overrides={"data_dir": args.data_dir} if hasattr(args, "data_dir") else None)
+        handler = {"ingest": _ingest, "ask": _ask, "config": _config}[args.command]
+        return handler(args, loaded)
+    except PodiumError as exc:
+        print(f"podium: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("podium: interrupted", file=sys.stderr)
+        return 130
+
+
+def _app(settings: Settings) -> Any:
+    from podium.app import build_app  # heavy imports only for commands that need them
+
+    return build_app(settings)
+
+
+def _ingest(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    app = _app(loaded.settings)
+    report = app.ingest(args.paths, prune=args.prune, reindex=args.reindex,
+                        progress=not args.no_progress)
+    print(report.summary())
+    for skipped in report.skipped[:20]:
+        print(f"  skipped {skipped.source}: {skipped.reason}")
+    if len(report.skipped) > 20:
+        print(f"  … and {len(report.skipped) - 20} more skipped")
+    if report.interrupted:
+        print("podium: interrupted; run the same command again to finish", file=sys.stderr)
+        return 130
+    if report.ingested == 0:
+        print("podium: nothing could be ingested", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _ask(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    answer = _app(loaded.settings).ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(textwrap.fill(answer.answer, width=100))
+    for c in answer.citations:
+        about = " · ".join(x for x in (c.speaker, c.date) if x)
+        print(f"\n[{c.n}] {c.title}" + (f" — {about}" if about else "") + f"  ({c.doc_id})")
+        print(textwrap.indent(textwrap.fill(f"“{c.quote}”", width=96), "    "))
+    seconds = answer.timings_ms.get("total", 0) / 1000
+    print(f"\n({seconds:.1f} s · {answer.models.get('llm')} · {answer.models.get('embedding')})")
+    return 0
+
+
+def _config(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    values = flatten(loaded.settings)
+    if args.json:
+        rows = {k: {"value": _plain(v), "source": loaded.source_of(k)} for k, v in values.items()}
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(k) for k in values)
+    for key, value in values.items():
+        print(f"{key:<{width}}  {_plain(value)!s:<40}  ({loaded.source_of(key)})")
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Path) else value

@@ -1,0 +1,229 @@
+"""Typed settings: defaults < settings.toml < settings.<profile>.toml < PODIUM_* env < CLI.
+
+Every value remembers where it came from, so `podium config` can show it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from podium.errors import ConfigError
+
+ENV_PREFIX = "PODIUM_"
+ENV_NESTING = "__"
+_LOADER_ENV = {"PODIUM_SETTINGS", "PODIUM_PROFILE"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestSettings(_Section):
+    chunk_tokens: int = Field(
+        200, ge=32, le=2000,
+        description="Largest chunk in tiktoken tokens; MiniLM reads at most 256 word pieces.",
+    )
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this are skipped as too large."
+    )
+    max_document_chars: int = Field(
+        2_000_000, gt=0, description="Documents longer than this (characters) are skipped."
+    )
+    extensions: list[str] = Field(
+        default_factory=lambda: [".txt", ".md", ".html", ".htm", ".jsonl", ".jsonl.gz"],
+        description="File types read when a folder is ingested.",
+    )
+
+
+class EmbeddingSettings(_Section):
+    provider: Literal["local", "fake"] = Field(
+        "local", description="local: packaged all-MiniLM-L6-v2 (int8 ONNX); fake: tests only."
+    )
+    batch_size: int = Field(16, ge=1, le=256, description="Texts embedded per model call.")
+    threads: int = Field(2, ge=1, description="CPU threads for the embedding model.")
+
+
+class LLMSettings(_Section):
+    provider: Literal["local", "extractive", "fake"] = Field(
+        "local",
+        description=(
+            "local: packaged Qwen2.5-Coder-1.5B-Instruct GGUF via xllamacpp; "
+            "extractive: no generative model, quotes the best sentences; fake: tests only."
+        ),
+    )
+    model_path: Path | None = Field(
+        None, description="A GGUF file to use instead of the packaged model (local provider)."
+    )
+    context_window: int = Field(4096, ge=512, description="Model context in tokens.")
+    max_tokens: int = Field(200, ge=16, description="Most tokens generated for one answer.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    threads: int = Field(2, ge=1, description="CPU threads for generation.")
+    seed: int = Field(42, description="Sampling seed, for repeatable answers.")
+    prompt: str = Field("answer", description="Prompt template name in podium/prompts/.")
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(8, ge=1, le=100, description="Chunks fetched from the vector store.")
+    evidence_sentences: int = Field(
+        6, ge=1, le=20, description="Sentences passed to the model as numbered passages."
+    )
+    min_similarity: float = Field(
+        0.30, ge=-1.0, le=1.0,
+        description="Abstain when the best chunk's cosine similarity is below this.",
+    )
+    min_term_overlap: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description=(
+            "Abstain when less than this share of the question's weighted key terms "
+            "appears in the evidence (unless similarity is above strong_similarity)."
+        ),
+    )
+    strong_similarity: float = Field(
+        0.5, ge=-1.0, le=1.0, description="Similarity at which term overlap is not required."
+    )
+
+
+class VectorStoreSettings(_Section):
+    collection: str = Field(
+        "podium", min_length=3, max_length=512, pattern=r"^[a-zA-Z0-9._-]+$",
+        description="Chroma collection name.",
+    )
+
+
+class Settings(_Section):
+    data_dir: Path = Field(
+        Path(".podium"), description="Folder for everything Podium writes (index, models, logs)."
+    )
+    models_dir: Path | None = Field(
+        None, description="Where the packaged model is assembled; default <data_dir>/models."
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    vectorstore: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        """The folder holding assembled model files."""
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+
+@dataclass
+class LoadedSettings:
+    """Settings plus the origin of every value that is not a default."""
+
+    settings: Settings
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source_of(self, dotted_key: str) -> str:
+        """Where a dotted key's value came from ("default" when nobody set it)."""
+        return self.sources.get(dotted_key, "default")
+
+
+def load_settings(
+    *,
+    settings_file: Path | None = None,
+    profile: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Merge the layers and validate them; raise ConfigError with the offending key."""
+    env = os.environ if env is None else env
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    base = settings_file or _path_or_none(env.get("PODIUM_SETTINGS"))
+    if base is None and Path("settings.toml").is_file():
+        base = Path("settings.toml")
+    if base is not None:
+        _merge(merged, sources, _read_toml(base), str(base))
+    profile = profile or env.get("PODIUM_PROFILE") or None
+    if profile:
+        folder = base.parent if base is not None else Path(".")
+        prof_file = folder / f"settings.{profile}.toml"
+        if not prof_file.is_file():
+            raise ConfigError(
+                f"profile {profile!r}: {prof_file} does not exist",
+                hint=f"create {prof_file} or unset PODIUM_PROFILE / --profile",
+            )
+        _merge(merged, sources, _read_toml(prof_file), str(prof_file))
+    _merge(merged, sources, _env_layer(env), "env")
+    if overrides:
+        _merge(merged, sources, _unflatten(dict(overrides)), "command line")
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings: {problems}",
+            hint="check settings.toml, the profile file and PODIUM_* variables (podium config)",
+        ) from None
+    return LoadedSettings(settings=settings, sources=sources)
+
+
+def flatten(model: BaseModel, prefix: str = "") -> dict[str, Any]:
+    """Settings as {dotted.key: value}, for display."""
+    out: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        key = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            out.update(flatten(value, key + "."))
+        else:
+            out[key] = value
+    return out
+
+
+def _path_or_none(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {path} not found", hint="pass an existing file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})", hint="fix the file") from None
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+    flat = {
+        key[len(ENV_PREFIX):].lower().replace(ENV_NESTING, "."): value
+        for key, value in env.items()
+        if key.startswith(ENV_PREFIX) and key not in _LOADER_ENV
+    }
+    return _unflatten(flat)
+
+
+def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        parts = dotted.split(".")
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return nested
+
+
+def _merge(target: dict[str, Any], sources: dict[str, str], layer: dict[str, Any],
+           origin: str, prefix: str = "") -> None:
+    for key, value in layer.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _merge(target.setdefault(key, {}), sources, value, origin, dotted + ".")
+        else:
+            target[key] = value
+            sources[dotted] = origin

@@ -1,0 +1,27 @@
+"""Errors Podium reports to users: a message plus what to do about it."""
+
+from __future__ import annotations
+
+
+class PodiumError(Exception):
+    """An error with a user-facing message and a hint naming the fix."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(PodiumError):
+    """Settings files or environment variables are invalid."""
+
+
+class ModelError(PodiumError):
+    """A model is missing, corrupt or cannot be loaded."""
+
+
+class IndexMismatchError(PodiumError):
+    """The index was built with another embedding model."""

@@ -1,0 +1,1 @@
+"""Loading, parsing and chunking transcripts into the index."""

@@ -1,0 +1,32 @@
+"""Prompt templates, stored as text files in this package and loaded by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from podium.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A system message and a user template with {passages} and {question} slots."""
+
+    system: str
+    user: str
+
+    def render_user(self, *, passages: str, question: str) -> str:
+        """The user message; plain replacement, so braces in transcripts are safe."""
+        return self.user.replace("{passages}", passages).replace("{question}", question)
+
+
+def load_prompt(name: str) -> Prompt:
+    """Load prompts/<name>.system.txt and prompts/<name>.user.txt."""
+    folder = resources.files(__name__)
+    try:
+        system = (folder / f"{name}.system.txt").read_text(encoding="utf-8").strip()
+        user = (folder / f"{name}.user.txt").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ConfigError(f"no prompt named {name!r} in podium/prompts",
+                          hint="set llm.prompt to an existing template name, e.g. 'answer'") from None
+    return Prompt(system=system, user=user)

@@ -1,0 +1,1 @@
+"""Model providers. Which one is used is decided in podium.models, from the settings."""

@@ -1,0 +1,1 @@
+"""Retrieval, evidence, answering and citation checking."""

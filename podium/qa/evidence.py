@@ -1,0 +1,110 @@
+"""Sentence-level evidence: re-score retrieved chunks by their sentences, decide abstention."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from podium.config import RetrievalSettings
+from podium.text import sentences, terms
+from podium.vectorstore.chroma import Hit
+from podium.vectorstore.docstore import DocumentStore
+
+MIN_UNIT_WORDS = 8
+OVERLAP_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One evidence unit (a sentence, or a few short ones) at exact offsets in its document."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    speaker: str | None
+    start: int
+    end: int
+    text: str
+    similarity: float
+    overlap: float
+
+    @property
+    def score(self) -> float:
+        """Chunk similarity plus weighted key-term overlap with the question."""
+        return self.similarity + OVERLAP_WEIGHT * self.overlap
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The passages chosen for a question and the figures the abstention rule reads."""
+
+    passages: list[Passage]
+    best_similarity: float
+    coverage: float
+
+    def should_abstain(self, settings: RetrievalSettings) -> bool:
+        """True when the transcripts do not hold the answer, judged from the evidence alone."""
+        if not self.passages or self.best_similarity < settings.min_similarity:
+            return True
+        return (self.best_similarity < settings.strong_similarity
+                and self.coverage < settings.min_term_overlap)
+
+
+def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore,
+                    limit: int) -> Evidence:
+    """Split the hits into sentence units, score them against the question, keep the best."""
+    units = _units(hits, docstore)
+    if not units:
+        return Evidence([], -1.0, 0.0)
+    q_terms = list(dict.fromkeys(terms(question)))
+    bags = [set(terms(u.text)) | set(terms(u.speaker or "")) for u in units]
+    doc_freq = Counter(t for bag in bags for t in set(q_terms) & bag)
+    weights = {t: math.log(1 + len(units) / (1 + doc_freq[t])) for t in q_terms}
+    total = sum(weights.values()) or 1.0
+    ranked = sorted(
+        ((_with_overlap(u, sum(weights[t] for t in q_terms if t in bag) / total), bag)
+         for u, bag in zip(units, bags, strict=True)),
+        key=lambda pair: pair[0].score, reverse=True)[:limit]
+    chosen = [p for p, _ in ranked]
+    found: set[str] = set().union(*(bag for _, bag in ranked))
+    coverage = sum(weights[t] for t in q_terms if t in found) / total if q_terms else 0.0
+    return Evidence(chosen, max(h.similarity for h in hits), coverage)
+
+
+def _with_overlap(p: Passage, overlap: float) -> Passage:
+    return Passage(p.doc_id, p.title, p.date, p.speaker, p.start, p.end, p.text,
+                   p.similarity, overlap)
+
+
+def _units(hits: list[Hit], docstore: DocumentStore) -> list[Passage]:
+    """Sentence units of every hit whose chunk still matches its stored document."""
+    units: list[Passage] = []
+    seen: set[tuple[str, int, int]] = set()
+    for hit in hits:
+        doc = docstore.get(hit.doc_id)
+        if doc is None or doc.content_hash != hit.content_hash:
+            continue  # stale chunk of a document being replaced: never cite it
+        if doc.text[hit.start:hit.end] != hit.text:
+            continue
+        for start, end in _merge_short(doc.text, sentences(doc.text, hit.start, hit.end)):
+            if (hit.doc_id, start, end) in seen:
+                continue
+            seen.add((hit.doc_id, start, end))
+            units.append(Passage(hit.doc_id, doc.title, doc.date, hit.speaker, start, end,
+                                 doc.text[start:end], hit.similarity, 0.0))
+    return units
+
+
+def _merge_short(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a short sentence to the next one in the same paragraph, so units carry meaning."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged:
+            p_start, p_end = merged[-1]
+            short = len(text[p_start:p_end].split()) < MIN_UNIT_WORDS
+            if short and "\n\n" not in text[p_end:start]:
+                merged[-1] = (p_start, end)
+                continue
+        merged.append((start, end))
+    return merged

@@ -1,0 +1,1 @@
+"""The chunk index (Chroma) and the document store (SQLite)."""
