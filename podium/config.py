@@ -97,6 +97,47 @@ class VectorStoreSettings(_Section):
     )
 
 
+class EvalSettings(_Section):
+    """The `podium eval` gate: a run fails when a metric is below (or above) its limit."""
+
+    k: int = Field(
+        5, ge=1, le=100,
+        description="Retrieval depth for hit@k and MRR, counted in distinct documents.",
+    )
+    min_accuracy: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="Least share of cases whose answer holds the key facts (or abstains rightly).",
+    )
+    min_hit_at_k: float = Field(
+        0.8, ge=0.0, le=1.0,
+        description="Least share of answerable cases with a source among the first k documents.",
+    )
+    min_citation_exactness: float = Field(
+        1.0, ge=0.0, le=1.0,
+        description="Least share of citations whose quote is verbatim at its offsets.",
+    )
+    max_invalid_marker_rate: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="Most share of answers with an [n] marker that names no citation.",
+    )
+    min_cited_source_precision: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Least mean share of an answer's cited documents that are expected sources.",
+    )
+    min_abstention_recall: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Least share of unanswerable cases on which Podium abstained.",
+    )
+    min_abstention_precision: float = Field(
+        0.3, ge=0.0, le=1.0,
+        description="Least share of abstentions that were on unanswerable cases.",
+    )
+    max_p95_total_ms: float | None = Field(
+        None, gt=0,
+        description="Most 95th-percentile answer time in ms; unset: latency is not gated.",
+    )
+
+
 class Settings(_Section):
     data_dir: Path = Field(
         Path(".podium"), description="Folder for everything Podium writes (index, models, logs)."
@@ -104,11 +145,12 @@ class Settings(_Section):
     models_dir: Path | None = Field(
         None, description="Where the packaged model is assembled; default <data_dir>/models."
     )
-    ingest: IngestSettings = Field(default_factory=IngestSettings)
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    vectorstore: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
+    ingest: IngestSettings = Field(default_factory=lambda: IngestSettings())
+    embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
+    llm: LLMSettings = Field(default_factory=lambda: LLMSettings())
+    retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
+    vectorstore: VectorStoreSettings = Field(default_factory=lambda: VectorStoreSettings())
+    eval: EvalSettings = Field(default_factory=lambda: EvalSettings())
 
     @property
     def resolved_models_dir(self) -> Path:
@@ -134,14 +176,18 @@ def load_settings(
     profile: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    discover: bool = True,
 ) -> LoadedSettings:
-    """Merge the layers and validate them; raise ConfigError with the offending key."""
+    """Merge the layers and validate them; raise ConfigError with the offending key.
+
+    With discover=False, ./settings.toml is not picked up implicitly (tests use this).
+    """
     env = os.environ if env is None else env
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
 
     base = settings_file or _path_or_none(env.get("PODIUM_SETTINGS"))
-    if base is None and Path("settings.toml").is_file():
+    if base is None and discover and Path("settings.toml").is_file():
         base = Path("settings.toml")
     if base is not None:
         _merge(merged, sources, _read_toml(base), str(base))

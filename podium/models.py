@@ -1,4 +1,4 @@
-"""Build the embedder and the answer generator from settings: the only place provider names appear."""
+"""Build the embedder and answer generator from settings: the one place provider names appear."""
 
 from __future__ import annotations
 

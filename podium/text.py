@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 Span = tuple[int, int]
 
@@ -18,14 +19,15 @@ _ABBREVIATIONS = frozenset(
 )
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not now of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there these
-    they this those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours yourself yourselves said say says tell told according mention
-    mentioned did does do which what whose transcript transcripts document""".split()
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his
+    how i if in into is it its itself just me more most my myself no nor not now of off
+    on once only or other our ours ourselves out over own same she should so some such
+    than that the their theirs them themselves then there these they this those through
+    to too under until up very was we were what when where which while who whom why will
+    with would you your yours yourself yourselves said say says tell told according
+    mention mentioned did does do which what whose transcript transcripts document""".split()
 )
 
 
@@ -76,7 +78,7 @@ def stem(word: str) -> str:
 
 
 @functools.cache
-def _encoding():  # type: ignore[no-untyped-def]
+def _encoding() -> Any:
     import tiktoken
 
     if "TIKTOKEN_CACHE_DIR" not in os.environ:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def decode(data: bytes, source: str) -> str | Skipped:
 def _load_jsonl(file: Path) -> Iterator[RawDocument | Skipped]:
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
-        with opener(file, "rb") as fh:  # type: ignore[operator]
+        with opener(file, "rb") as fh:
             for lineno, line in enumerate(fh, start=1):
                 if line.strip():
                     yield _jsonl_record(line, f"{file}:{lineno}")
@@ -141,9 +141,10 @@ def _jsonl_record(line: bytes, where: str) -> RawDocument | Skipped:
 
 
 class _TextExtractor(HTMLParser):
-    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
-              "article", "header", "footer", "blockquote", "pre", "title"}
-    _SKIP = {"script", "style", "noscript", "template", "svg"}
+    _BLOCK: ClassVar[set[str]] = {
+        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
+        "header", "footer", "blockquote", "pre", "title"}
+    _SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "svg"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -28,5 +28,5 @@ def load_prompt(name: str) -> Prompt:
         user = (folder / f"{name}.user.txt").read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise ConfigError(f"no prompt named {name!r} in podium/prompts",
-                          hint="set llm.prompt to an existing template name, e.g. 'answer'") from None
+                          hint="set llm.prompt to an existing template, e.g. 'answer'") from None
     return Prompt(system=system, user=user)

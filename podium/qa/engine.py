@@ -10,7 +10,7 @@ from podium.errors import PodiumError
 from podium.qa.citations import resolve_citations, says_no_answer
 from podium.qa.evidence import select_evidence
 from podium.qa.generate import Generator
-from podium.qa.schema import Answer
+from podium.qa.schema import Answer, Citation
 from podium.vectorstore.chroma import ChunkIndex
 from podium.vectorstore.docstore import DocumentStore
 
@@ -49,7 +49,8 @@ class QAEngine:
         evidence = select_evidence(question, hits, self._docstore,
                                    self._settings.evidence_sentences)
         retrieved = time.perf_counter()
-        text, citations, abstained = "", [], evidence.should_abstain(self._settings)
+        text, abstained = "", evidence.should_abstain(self._settings)
+        citations: list[Citation] = []
         logger.info("evidence: best similarity %.3f, coverage %.2f, abstain=%s",
                     evidence.best_similarity, evidence.coverage, abstained)
         if not abstained:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 
 from podium.errors import IndexMismatchError
@@ -59,18 +59,23 @@ class ChunkIndex:
             metadata={"embedding_model": info.name, "embedding_dim": info.dimension},
             configuration={"hnsw": {"space": "cosine"}},
         )
-        self._check_model()
         self._store = ChromaVectorStore(chroma_collection=self._collection)
+        self._mismatch = self._check_model()
 
-    def _check_model(self) -> None:
+    def _check_model(self) -> IndexMismatchError | None:
         meta = self._collection.metadata or {}
         built = EmbeddingInfo(str(meta.get("embedding_model")), int(meta.get("embedding_dim", 0)))
-        if built != self.info:
-            raise IndexMismatchError(
-                f"the index was built with {built.name} ({built.dimension} dims) but the settings "
-                f"ask for {self.info.name} ({self.info.dimension} dims); vectors cannot be mixed",
-                hint="re-index with `podium ingest --reindex PATH…`, or use another --data-dir",
-            )
+        if built == self.info:
+            return None
+        return IndexMismatchError(
+            f"the index was built with {built.name} ({built.dimension} dims) but the settings "
+            f"ask for {self.info.name} ({self.info.dimension} dims); vectors cannot be mixed",
+            hint="re-index with `podium ingest --reindex PATH…`, or use another --data-dir",
+        )
+
+    def _usable(self) -> None:
+        if self._mismatch is not None:
+            raise self._mismatch
 
     def reset(self) -> None:
         """Drop every vector and recreate the collection for the current embedding model."""
@@ -83,6 +88,7 @@ class ChunkIndex:
             configuration={"hnsw": {"space": "cosine"}},
         )
         self._store = ChromaVectorStore(chroma_collection=self._collection)
+        self._mismatch = None
 
     def count(self) -> int:
         """Number of chunks stored."""
@@ -91,12 +97,13 @@ class ChunkIndex:
     def replace_document(self, doc_id: str, content_hash: str, title: str, date: str | None,
                          chunks: list[Chunk]) -> None:
         """Delete a document's chunks, then embed and add the new ones."""
+        self._usable()
         self._store.delete(doc_id)
         if not chunks:
             return
         vectors = self._embed_model.get_text_embedding_batch(
             [c.embedding_text() for c in chunks])
-        nodes = []
+        nodes: list[BaseNode] = []
         for chunk, vector in zip(chunks, vectors, strict=True):
             node = TextNode(
                 id_=f"{doc_id}::{content_hash[:16]}::{chunk.index}",
@@ -112,10 +119,12 @@ class ChunkIndex:
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of a document."""
+        self._usable()
         self._store.delete(doc_id)
 
     def search(self, query: str, top_k: int) -> list[Hit]:
         """The top_k chunks most similar to the query."""
+        self._usable()
         if self.count() == 0:
             return []
         embedding = self._embed_model.get_query_embedding(query)

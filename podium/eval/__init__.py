@@ -1,0 +1,1 @@
+"""Regression evaluation: dataset loading, metrics, runner and report for `podium eval`."""

@@ -1,0 +1,41 @@
+"""Shared fixtures: settings and apps wired with the fake models and a real Chroma in tmp_path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podium.app import Podium, build_app
+from podium.config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "data" / "transcripts"
+SHARED_CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def fake_settings(data_dir: Path, **sections: Any) -> Settings:
+    """Settings with the fake embedder and fake LLM, isolated from the environment."""
+    overrides: dict[str, Any] = {
+        "data_dir": data_dir, "embedding": {"provider": "fake"}, "llm": {"provider": "fake"},
+        # Bag-of-words vectors score lower than MiniLM's; scale the abstention floor to them.
+        "retrieval": {"min_similarity": 0.1}}
+    for name, values in sections.items():
+        overrides.setdefault(name, {}).update(values)
+    return load_settings(overrides=overrides, env={}, discover=False).settings
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """A private copy of the seed transcripts that a test may change."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEED, target)
+    return target
+
+
+@pytest.fixture
+def fake_app(tmp_path: Path) -> Podium:
+    """An app with fake models and an empty index in tmp_path."""
+    return build_app(fake_settings(tmp_path / "data"))

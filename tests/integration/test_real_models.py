@@ -1,0 +1,75 @@
+"""The real packaged models on the seed corpus: MiniLM embeddings and the local Qwen GGUF."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from podium.app import Podium, build_app
+from podium.config import load_settings
+from podium.qa.engine import QAEngine
+from podium.qa.generate import ExtractiveGenerator
+from tests.conftest import REPO, SEED
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def real_app(tmp_path_factory: pytest.TempPathFactory) -> Podium:
+    models_dir = Path(os.environ.get("PODIUM_MODELS_DIR", REPO / ".podium" / "models"))
+    settings = load_settings(
+        overrides={"data_dir": tmp_path_factory.mktemp("real"), "models_dir": models_dir},
+        env={}, discover=False).settings
+    app = build_app(settings)
+    report = app.ingest([SEED], progress=False)
+    assert len(report.added) == 5
+    return app
+
+
+def _assert_exact(app: Podium, citations: list) -> None:  # type: ignore[type-arg]
+    assert citations, "an answer must carry at least one citation"
+    for c in citations:
+        doc = app.docstore.get(c.doc_id)
+        assert doc is not None and doc.text[c.start:c.end] == c.quote
+
+
+def test_real_embeddings_index_the_seed_corpus(real_app: Podium) -> None:
+    assert real_app.index.info.dimension == 384
+    assert real_app.index.count() == real_app.docstore.counts()["chunks"] > 25
+    hits = real_app.index.search("cluster munitions for Ukraine", 3)
+    assert hits[0].doc_id == "003_a576ca929dbfd933.txt"
+
+
+def test_off_topic_question_abstains_before_the_model(real_app: Podium) -> None:
+    answer = real_app.ask("Who won the 2022 FIFA World Cup final?")
+    assert answer.abstained and not answer.citations
+    assert answer.timings_ms["generate"] < 50
+
+
+def test_extractive_answers_with_real_embeddings(real_app: Podium) -> None:
+    engine = QAEngine(index=real_app.index, docstore=real_app.docstore,
+                      generator=ExtractiveGenerator(), settings=real_app.settings.retrieval,
+                      models={"llm": "extractive", "embedding": real_app.index.info.name})
+    answer = engine.ask("What did Kuleba say they would discuss about ammunition and weapons?")
+    assert "ammunition" in answer.answer
+    _assert_exact(real_app, answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "key_facts"),
+    [("On what date did Stoltenberg welcome Blinken to NATO Headquarters?",
+      ["3 April 2024", "April 3, 2024", "April 3"]),
+     ("Which rocket system was more ammunition announced for in the new U.S. package?",
+      ["HIMARS"]),
+     ("What weapons did Blinken say the President decided to provide to Ukraine as a stopgap?",
+      ["cluster munition"])],
+)
+def test_local_model_answers_known_questions_with_exact_citations(
+        real_app: Podium, question: str, key_facts: list[str]) -> None:
+    answer = real_app.ask(question)
+    assert not answer.abstained, answer.answer
+    assert any(f.lower() in answer.answer.lower() for f in key_facts), answer.answer
+    _assert_exact(real_app, answer.citations)
+    assert answer.models["llm"].startswith("qwen2.5-coder-1.5b-instruct")

@@ -1,0 +1,71 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from podium.cli import main
+
+
+@pytest.fixture
+def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.chdir(tmp_path)  # no ./settings.toml here
+    for key in [k for k in __import__("os").environ if k.startswith("PODIUM_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PODIUM_DATA_DIR", str(data))
+    monkeypatch.setenv("PODIUM_EMBEDDING__PROVIDER", "fake")
+    monkeypatch.setenv("PODIUM_LLM__PROVIDER", "fake")
+    monkeypatch.setenv("PODIUM_RETRIEVAL__MIN_SIMILARITY", "0.1")
+    return data
+
+
+def test_ingest_then_ask_json(fake_env: Path, seed_copy: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", "--no-progress", str(seed_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "5 added, 0 updated, 0 unchanged, 0 skipped" in out
+    assert main(["ask", "--json", "What did Kuleba say about deliveries of ammunition?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["citations"] and not data["abstained"]
+    assert (fake_env / "podium.db").is_file() and (fake_env / "chroma").is_dir()
+
+
+def test_ask_prints_numbered_citations(fake_env: Path, seed_copy: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ingest", "--no-progress", str(seed_copy)])
+    capsys.readouterr()
+    assert main(["ask", "What did Kuleba say about deliveries of ammunition?"]) == 0
+    out = capsys.readouterr().out
+    assert "\n[1] Remarks: Secretary Blinken and Foreign Minister Kuleba — FOREIGN MINISTER " \
+           "KULEBA" in out
+    assert "“" in out
+
+
+def test_data_dir_flag_beats_the_environment(fake_env: Path, tmp_path: Path, seed_copy: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    other = tmp_path / "elsewhere"
+    assert main(["ingest", "--no-progress", "--data-dir", str(other), str(seed_copy)]) == 0
+    assert (other / "podium.db").is_file() and not fake_env.exists()
+
+
+def test_ask_on_an_empty_index_explains_what_to_do(fake_env: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Anything?"]) == 2
+    assert "podium ingest" in capsys.readouterr().err
+
+
+def test_config_shows_values_and_sources(fake_env: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows["llm.provider"] == {"value": "fake", "source": "env"}
+    assert rows["llm.max_tokens"]["source"] == "default"
+    assert main(["config"]) == 0
+    assert "llm.provider" in capsys.readouterr().out
+
+
+def test_bad_setting_is_an_error_not_a_traceback(fake_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PODIUM_LLM__PROVIDER", "gpt-17")
+    assert main(["config"]) == 2
+    assert "llm.provider" in capsys.readouterr().err

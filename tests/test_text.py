@@ -1,0 +1,29 @@
+from podium.text import count_tokens, paragraphs, sentences, stem, terms
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentences(text)]
+
+
+def test_sentences_keep_abbreviations_and_initials_together() -> None:
+    text = "Mr. Blinken met the U.S. team. Then J. Smith spoke!  “Good,” he said. Next one"
+    assert _sentences(text) == ["Mr. Blinken met the U.S. team.", "Then J. Smith spoke!",
+                                "“Good,” he said.", "Next one"]
+
+
+def test_sentences_never_cross_paragraphs_and_offsets_are_exact() -> None:
+    text = "First line without a stop\n\nSecond paragraph. Third sentence."
+    spans = sentences(text)
+    assert [text[a:b] for a, b in spans] == ["First line without a stop", "Second paragraph.",
+                                              "Third sentence."]
+    assert paragraphs(text) == [(0, 25), (27, len(text))]
+
+
+def test_terms_drop_stopwords_and_stem_plurals() -> None:
+    assert terms("What did the Allies say about Ukraine's munitions?") == [
+        "ally", "ukraine", "munition"]
+    assert stem("countries") == "country"
+
+
+def test_count_tokens_uses_tiktoken_offline() -> None:
+    assert count_tokens("NATO foreign ministers met in Brussels.") == 8
