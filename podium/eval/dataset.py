@@ -60,6 +60,7 @@ class _Problems:
     items: list[str] = field(default_factory=list)
 
     def add(self, where: str, message: str) -> None:
+        """Record one problem."""
         self.items.append(f"{where}: {message}")
 
 
@@ -158,6 +159,7 @@ class _Counter:
         self.count = 0
 
     def add(self, where: str, message: str) -> None:
+        """Forward one problem and count it."""
         self.count += 1
         self._report(where, message)
 

@@ -59,7 +59,8 @@ def render_markdown(run: EvalRun) -> str:
 
 
 def _gate(run: EvalRun) -> list[str]:
-    out = [f"## Gate: {'passed' if run.passed_gate else 'FAILED'}", ""]
+    partial = " (partial run)" if run.partial else ""
+    out = [f"## Gate: {'passed' if run.passed_gate else 'FAILED'}{partial}", ""]
     out += [f"- {md(f)}" for f in run.gate_failures]
     out += [f"- regression: {md(i)} passed in the baseline and fails now"
             for i in run.comparison.newly_failing]

@@ -260,7 +260,7 @@ def _html_header(run: EvalRun) -> str:
 
 
 def _html_gate(run: EvalRun) -> str:
-    state = "passed" if run.passed_gate else "FAILED"
+    state = ("passed" if run.passed_gate else "FAILED") + (" (partial run)" if run.partial else "")
     items = [escape(f) for f in run.gate_failures]
     items += [f"regression: <a href=\"#case-{escape(i)}\">{escape(i)}</a> passed in the "
               "baseline and fails now" for i in run.comparison.newly_failing]

@@ -67,6 +67,10 @@ def evaluate(outcome: RunOutcome, settings: Settings, *, datasets: list[str],
     k = settings.eval.k
     scores = [score_case(r, k) for r in outcome.results]
     summary = summarise(outcome.results, scores, k)
+    notes: list[str] = []
+    before_k = (baseline or {}).get("summary", {}).get("k", k)
+    if before_k != k:
+        notes.append(f"the baseline used k={before_k}, this run k={k}: hit@k is not comparable")
     return EvalRun(
         outcome=outcome, scores=scores, summary=summary,
         by_type=summarise_by_type(outcome.results, scores, k),
@@ -75,7 +79,7 @@ def evaluate(outcome: RunOutcome, settings: Settings, *, datasets: list[str],
         comparison=compare_cases(outcome.results, scores, baseline),
         settings={key: _plain(v) for key, v in flatten(settings).items()},
         datasets=datasets, limit=limit, git_commit=git_commit,
-        baseline=baseline, baseline_path=baseline_path,
+        baseline=baseline, baseline_path=baseline_path, notes=notes,
     )
 
 

@@ -68,7 +68,7 @@ def test_baseline_deltas_arrows_and_newly_failing_first() -> None:
     assert rows["invalid_marker_rate"].arrow == "↓"
     assert rows["invalid_marker_rate"].verdict == "better"
     assert rows["citation_exactness"].arrow == "="
-    assert rows["accuracy"].limit == "≥ 60.0%"
+    assert rows["accuracy"].limit == "≥ 50.0%"
     html = render_html(current)
     assert 'class="bar baseline"' in html
     new_at, other_at = html.index("Newly failing ("), html.index("Other failures (")
@@ -97,3 +97,9 @@ def test_results_json_round_trip_rescoring() -> None:
     assert doc["summary"]["cases"] == 3 and doc["git_commit"] == "abc1234"
     rescored = [score_case(r, 5).passed for r in results_from_json(doc)]
     assert rescored == [c["scores"]["passed"] for c in doc["cases"]] == [False, False, True]
+
+
+def test_git_commit_is_unknown_outside_a_repository(tmp_path: Path) -> None:
+    from podium.eval.results import git_commit
+
+    assert git_commit(tmp_path) == "unknown"
