@@ -49,6 +49,7 @@ def resolve_citations(answer: str, passages: list[Passage],
         return " " + "".join(dict.fromkeys(out)) if out else ""
 
     text = MARKER.sub(renumber, answer)
+    text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", text)  # "claim. [1]" -> "claim [1]."
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     text = re.sub(r"[ \t]{2,}", " ", text).strip()
     citations = [

@@ -11,6 +11,7 @@ from podium.qa.citations import resolve_citations, says_no_answer
 from podium.qa.evidence import select_evidence
 from podium.qa.generate import Generator
 from podium.qa.schema import Answer, Citation
+from podium.qa.support import drop_unsupported
 from podium.vectorstore.chroma import ChunkIndex
 from podium.vectorstore.docstore import DocumentStore
 
@@ -55,7 +56,8 @@ class QAEngine:
                     evidence.best_similarity, evidence.coverage, abstained)
         if not abstained:
             reply = self._generator.generate(question, evidence.passages)
-            text, citations = resolve_citations(reply, evidence.passages, self._original_text)
+            grounded = drop_unsupported(reply, evidence.passages, question)
+            text, citations = resolve_citations(grounded, evidence.passages, self._original_text)
             abstained = says_no_answer(reply) or not text
         generated = time.perf_counter()
         if abstained:

@@ -18,7 +18,7 @@ def _lookup(doc_id: str) -> str | None:
 
 
 def test_markers_are_renumbered_by_first_use_and_invalid_ones_removed() -> None:
-    text, cites = resolve_citations("July [2]. Sweden joined [1, 7]. Again July [2][9].",
+    text, cites = resolve_citations("July [2]. Sweden joined [1, 7]. Again July. [2][9]",
                                     PASSAGES, _lookup)
     assert text == "July [1]. Sweden joined [2]. Again July [1]."
     assert [(c.n, c.quote) for c in cites] == [(1, "Alpha said the summit is in July."),
