@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Run every check: lint, types, unit and integration tests (real packaged models).
+# Run every check: lint, types, unit and integration tests (real packaged models), and the
+# regression gate: the seed eval set with the default local model against eval/baseline.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/ruff check podium tests
 .venv/bin/mypy
 .venv/bin/pytest
+run=$(mktemp -d)
+PODIUM_MODELS_DIR="$PWD/.podium/models" .venv/bin/podium eval eval/seed.jsonl --no-progress \
+  --data-dir "$run" --ingest data/transcripts --baseline eval/baseline.json \
+  --out "$run/results.json" --report "$run/report.html"

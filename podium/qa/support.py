@@ -1,9 +1,9 @@
-"""Grounding check: drop answer sentences that state numbers or names their passages lack.
+"""Grounding check: drop answer sentences that state numbers or names the evidence lacks.
 
 Small models invent specifics ("$1.5 billion", "10 Patriot batteries") and cite a passage
 that is on topic but says no such thing. A sentence survives only if every number and every
-capitalised name in it also appears in the question or in what it cites (quote, speaker,
-title); an uncited sentence is checked against all passages.
+capitalised name in it also appears in the question or in the evidence passages (their
+words, speakers and titles).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ _META = re.compile(
 
 def drop_unsupported(answer: str, passages: list[Passage], question: str) -> str:
     """The answer without its unsupported sentences (and without 'this is stated in [1]')."""
+    support = " ".join([question] + [f"{p.text} {p.speaker or ''} {p.title}" for p in passages])
+    numbers, words = _numbers(support), _words(support)
     kept: list[str] = []
     for sentence in _answer_sentences(answer):
         body = _MARKER.sub("", sentence).strip()
@@ -36,9 +38,7 @@ def drop_unsupported(answer: str, passages: list[Passage], question: str) -> str
             if kept and markers:  # keep its markers on the claim it refers to
                 kept[-1] += " " + " ".join(markers)
             continue
-        cited = _cited(sentence, passages) or passages
-        support = " ".join([question] + [f"{p.text} {p.speaker or ''} {p.title}" for p in cited])
-        if _numbers(body) <= _numbers(support) and _names(body) <= _words(support):
+        if _numbers(body) <= numbers and _names(body) <= words:
             kept.append(sentence)
     return " ".join(kept).strip()
 
@@ -55,11 +55,6 @@ def _answer_sentences(answer: str) -> list[str]:
         if piece:
             out.append(piece)
     return out
-
-
-def _cited(sentence: str, passages: list[Passage]) -> list[Passage]:
-    numbers = {int(n) for group in _MARKER.findall(sentence) for n in re.split(r"[,;]", group)}
-    return [passages[n - 1] for n in sorted(numbers) if 1 <= n <= len(passages)]
 
 
 def _numbers(text: str) -> set[str]:
