@@ -111,7 +111,7 @@ class EvalSettings(_Section):
         description="Retrieval depth for hit@k and MRR, counted in distinct documents.",
     )
     min_accuracy: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.6, ge=0.0, le=1.0,
         description="Least share of cases whose answer holds the key facts (or abstains rightly).",
     )
     min_hit_at_k: float = Field(
@@ -131,14 +131,12 @@ class EvalSettings(_Section):
         description="Least mean share of an answer's cited documents that are expected sources.",
     )
     min_abstention_recall: float = Field(
-        0.0, ge=0.0, le=1.0,
-        description="Least share of unanswerable cases on which Podium abstained "
-                    "(0: not gated yet; a working system should reach 0.5).",
+        0.4, ge=0.0, le=1.0,
+        description="Least share of unanswerable cases on which Podium abstained.",
     )
     min_abstention_precision: float = Field(
-        0.0, ge=0.0, le=1.0,
-        description="Least share of abstentions that were on unanswerable cases "
-                    "(0: not gated yet; a working system should reach 0.5).",
+        0.4, ge=0.0, le=1.0,
+        description="Least share of abstentions that were on unanswerable cases.",
     )
     max_p95_total_ms: float | None = Field(
         None, gt=0,

@@ -175,13 +175,13 @@ def test_compare_cases_finds_newly_failing_and_passing() -> None:
 
 def test_default_limits_pass_the_seed_run_of_the_default_models() -> None:
     # Measured: eval/seed.jsonl with MiniLM + Qwen2.5-Coder-1.5B on a 2-core machine.
-    seed_run = {"accuracy": 37 / 64, "hit_at_k": 1.0, "citation_exactness": 1.0,
-                "invalid_marker_rate": 0.0, "cited_source_precision": 0.887,
-                "abstention_recall": 0.0, "abstention_precision": 0.0,
-                "latency_total_p95_ms": 45686.5}
+    seed_run = {"accuracy": 41 / 64, "hit_at_k": 1.0, "citation_exactness": 1.0,
+                "invalid_marker_rate": 0.0, "cited_source_precision": 0.892,
+                "abstention_recall": 4 / 9, "abstention_precision": 0.5,
+                "latency_total_p95_ms": 7361.0}
     assert check_thresholds(seed_run, EvalSettings()) == []
     worse = {**seed_run, "accuracy": 0.45, "citation_exactness": 0.98}
     assert check_thresholds(worse, EvalSettings()) == [
-        "accuracy 0.45 < eval.min_accuracy 0.5",
+        "accuracy 0.45 < eval.min_accuracy 0.6",
         "citation_exactness 0.98 < eval.min_citation_exactness 1",
     ]

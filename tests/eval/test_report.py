@@ -68,7 +68,7 @@ def test_baseline_deltas_arrows_and_newly_failing_first() -> None:
     assert rows["invalid_marker_rate"].arrow == "↓"
     assert rows["invalid_marker_rate"].verdict == "better"
     assert rows["citation_exactness"].arrow == "="
-    assert rows["accuracy"].limit == "≥ 50.0%"
+    assert rows["accuracy"].limit == "≥ 60.0%"
     html = render_html(current)
     assert 'class="bar baseline"' in html
     new_at, other_at = html.index("Newly failing ("), html.index("Other failures (")
