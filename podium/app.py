@@ -66,7 +66,8 @@ class Podium:
 
     def ask(self, question: str) -> Answer:
         """Answer a question from the indexed transcripts."""
-        if self.docstore.counts()["complete"] == 0 and self.docstore.counts()["pending"] == 0:
+        counts = self.docstore.counts()
+        if counts["complete"] == 0 and counts["pending"] == 0:
             raise PodiumError(f"nothing is indexed in {self.data_dir}",
                               hint="run `podium ingest data/transcripts` first")
         return self.engine.ask(question)

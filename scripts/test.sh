@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-.venv/bin/ruff check podium tests
+.venv/bin/ruff check podium tests bench
 .venv/bin/mypy
 .venv/bin/pytest
 run=$(mktemp -d)
