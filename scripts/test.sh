@@ -8,6 +8,7 @@ bash scripts/install.sh
 .venv/bin/mypy
 .venv/bin/pytest
 run=$(mktemp -d)
+trap 'rm -rf "$run"' EXIT
 PODIUM_MODELS_DIR="$PWD/.podium/models" .venv/bin/podium eval eval/seed.jsonl --no-progress \
   --data-dir "$run" --ingest data/transcripts --baseline eval/baseline.json \
   --out "$run/results.json" --report "$run/report.html"

@@ -11,9 +11,9 @@ from typing import Any
 
 from podium.config import EvalSettings
 from podium.eval.dataset import TYPES, Case
+from podium.qa.citations import MARKER, marker_numbers
 
 STAGES = ("retrieve", "generate", "total")
-MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Curly and other single quotes/primes -> ', double ones -> ", every dash and minus -> -.
 _CHARS = str.maketrans({
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`\u00b4", "'"),
@@ -94,9 +94,9 @@ def invalid_markers(answer: str, numbers: Sequence[int]) -> list[int]:
     valid = set(numbers)
     bad: list[int] = []
     for match in MARKER.finditer(answer):
-        for raw in re.split(r"\s*[,;]\s*", match.group(1)):
-            if int(raw) not in valid and int(raw) not in bad:
-                bad.append(int(raw))
+        for n in marker_numbers(match):
+            if n not in valid and n not in bad:
+                bad.append(n)
     return bad
 
 

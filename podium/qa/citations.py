@@ -9,7 +9,8 @@ from podium.qa.evidence import Passage
 from podium.qa.schema import Citation
 from podium.text import terms
 
-MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")  # [1], [1, 2], [1; 2]
+_SPACED_MARKER = re.compile(r"\s*" + MARKER.pattern)
 SUPPORT_THRESHOLD = 0.5
 NO_ANSWER = re.compile(
     r"\b(?:(?:do(?:es)?\s+not|don'?t|doesn'?t|cannot|can'?t)\s+"
@@ -18,6 +19,11 @@ NO_ANSWER = re.compile(
     r"|no\s+(?:information|mention|passage))\b",
     re.IGNORECASE,
 )
+
+
+def marker_numbers(match: re.Match[str]) -> list[int]:
+    """The passage numbers one MARKER match names, in order."""
+    return [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
 
 
 def says_no_answer(text: str) -> bool:
@@ -33,22 +39,22 @@ def resolve_citations(answer: str, passages: list[Passage],
     stored document. When the model cited nothing, each answer sentence that a passage
     clearly supports gets that passage's marker.
     """
-    verified = {i + 1 for i, p in enumerate(passages) if original_text(p.doc_id) is not None
-                and original_text(p.doc_id)[p.start:p.end] == p.text}  # type: ignore[index]
+    texts = {doc_id: original_text(doc_id) for doc_id in {p.doc_id for p in passages}}
+    verified = {i + 1 for i, p in enumerate(passages)
+                if (text := texts[p.doc_id]) is not None and text[p.start:p.end] == p.text}
     if not MARKER.search(answer):
         answer = _cite_supported_sentences(answer, passages, verified)
     numbering: dict[int, int] = {}
 
     def renumber(match: re.Match[str]) -> str:
         out = []
-        for raw in re.split(r"\s*[,;]\s*", match.group(1)):
-            n = int(raw)
+        for n in marker_numbers(match):
             if n in verified:
                 numbering.setdefault(n, len(numbering) + 1)
                 out.append(f"[{numbering[n]}]")
         return " " + "".join(dict.fromkeys(out)) if out else ""
 
-    text = MARKER.sub(renumber, answer)
+    text = _SPACED_MARKER.sub(renumber, answer)
     text = re.sub(r"([.!?])((?:\s*\[\d+\])+)", r"\2\1", text)  # "claim. [1]" -> "claim [1]."
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     text = re.sub(r"[ \t]{2,}", " ", text).strip()

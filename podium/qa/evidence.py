@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from podium.config import RetrievalSettings
 from podium.text import sentences, terms
@@ -63,7 +63,7 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore,
     weights = {t: math.log(1 + len(units) / (1 + doc_freq[t])) for t in q_terms}
     total = sum(weights.values()) or 1.0
     ranked = sorted(
-        ((_with_overlap(u, sum(weights[t] for t in q_terms if t in bag) / total), bag)
+        ((replace(u, overlap=sum(weights[t] for t in q_terms if t in bag) / total), bag)
          for u, bag in zip(units, bags, strict=True)),
         key=lambda pair: pair[0].score, reverse=True)[:limit]
     chosen = [p for p, _ in ranked]
@@ -72,17 +72,13 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore,
     return Evidence(chosen, max(h.similarity for h in hits), coverage)
 
 
-def _with_overlap(p: Passage, overlap: float) -> Passage:
-    return Passage(p.doc_id, p.title, p.date, p.speaker, p.start, p.end, p.text,
-                   p.similarity, overlap)
-
-
 def _units(hits: list[Hit], docstore: DocumentStore) -> list[Passage]:
     """Sentence units of every hit whose chunk still matches its stored document."""
     units: list[Passage] = []
     seen: set[tuple[str, int, int]] = set()
+    docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
     for hit in hits:
-        doc = docstore.get(hit.doc_id)
+        doc = docs[hit.doc_id]
         if doc is None or doc.content_hash != hit.content_hash:
             continue  # stale chunk of a document being replaced: never cite it
         if doc.text[hit.start:hit.end] != hit.text:

@@ -35,7 +35,7 @@ class LLMGenerator:
     """A llama-index LLM answering from a prompt template."""
 
     def __init__(self, llm: LLM, prompt: Prompt, name: str) -> None:
-        self._llm = llm
+        self.llm = llm
         self._prompt = prompt
         self.name = name
 
@@ -47,7 +47,7 @@ class LLMGenerator:
 
     def generate(self, question: str, passages: list[Passage]) -> str:
         """Ask the model once."""
-        return self._llm.chat(self.messages(question, passages)).message.content or ""
+        return self.llm.chat(self.messages(question, passages)).message.content or ""
 
 
 class ExtractiveGenerator:

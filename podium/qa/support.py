@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
+from podium.qa.citations import MARKER
 from podium.qa.evidence import Passage
 from podium.text import STOPWORDS, sentences, stem
 
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+_LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+")
 _NUMBER_WORDS = frozenset(
     "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
@@ -32,9 +32,9 @@ def drop_unsupported(answer: str, passages: list[Passage], question: str) -> str
     numbers, words = _numbers(support), _words(support)
     kept: list[str] = []
     for sentence in _answer_sentences(answer):
-        body = _MARKER.sub("", sentence).strip()
+        body = MARKER.sub("", sentence).strip()
         if _META.match(body):
-            markers = [f"[{m}]" for m in _MARKER.findall(sentence)]
+            markers = [m.group(0) for m in MARKER.finditer(sentence)]
             if kept and markers:  # keep its markers on the claim it refers to
                 kept[-1] += " " + " ".join(markers)
             continue

@@ -46,7 +46,6 @@ class ChunkIndex:
                  info: EmbeddingInfo) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
-        from llama_index.vector_stores.chroma import ChromaVectorStore
 
         path.mkdir(parents=True, exist_ok=True)
         self._client = chromadb.PersistentClient(
@@ -54,13 +53,19 @@ class ChunkIndex:
         self._name = collection
         self._embed_model = embed_model
         self.info = info
+        self._open()
+        self._mismatch = self._check_model()
+
+    def _open(self) -> None:
+        """Open the collection, creating it for the current embedding model if it is missing."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         self._collection = self._client.get_or_create_collection(
-            collection,
-            metadata={"embedding_model": info.name, "embedding_dim": info.dimension},
+            self._name,
+            metadata={"embedding_model": self.info.name, "embedding_dim": self.info.dimension},
             configuration={"hnsw": {"space": "cosine"}},
         )
         self._store = ChromaVectorStore(chroma_collection=self._collection)
-        self._mismatch = self._check_model()
 
     def _check_model(self) -> IndexMismatchError | None:
         meta = self._collection.metadata or {}
@@ -79,15 +84,8 @@ class ChunkIndex:
 
     def reset(self) -> None:
         """Drop every vector and recreate the collection for the current embedding model."""
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self._client.delete_collection(self._name)
-        self._collection = self._client.create_collection(
-            self._name,
-            metadata={"embedding_model": self.info.name, "embedding_dim": self.info.dimension},
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-        self._store = ChromaVectorStore(chroma_collection=self._collection)
+        self._open()
         self._mismatch = None
 
     def count(self) -> int:

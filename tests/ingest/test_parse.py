@@ -60,6 +60,5 @@ def test_chunks_hold_exact_offsets_and_one_speaker() -> None:
         for chunk in chunk_document(doc, 200):
             assert doc.text[chunk.start:chunk.end] == chunk.text
             owners = [s.speaker for s in doc.segments
-                      if any(a <= chunk.start and chunk.end <= b
-                             for a, b in [(s.spans[0][0], s.spans[-1][1])])]
+                      if s.spans[0][0] <= chunk.start and chunk.end <= s.spans[-1][1]]
             assert owners == [chunk.speaker]

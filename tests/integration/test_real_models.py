@@ -10,7 +10,7 @@ import pytest
 from podium.app import Podium, build_app
 from podium.config import load_settings
 from podium.qa.engine import QAEngine
-from podium.qa.generate import ExtractiveGenerator
+from podium.qa.generate import ExtractiveGenerator, LLMGenerator
 from tests.conftest import REPO, SEED
 
 pytestmark = pytest.mark.integration
@@ -76,3 +76,14 @@ def test_local_model_answers_known_questions_with_exact_citations(
     assert any(f.lower() in answer.answer.lower() for f in key_facts), answer.answer
     _assert_exact(real_app, answer.citations)
     assert answer.models["llm"].startswith("qwen2.5-coder-1.5b-instruct")
+
+
+def test_local_model_streams_deltas_that_add_up(real_app: Podium) -> None:
+    from llama_index.core.base.llms.types import ChatMessage
+
+    generator = real_app.generator
+    assert isinstance(generator, LLMGenerator)
+    parts = list(generator.llm.stream_chat(
+        [ChatMessage(role="user", content="Name two NATO members, nothing else.")]))
+    assert len(parts) > 1
+    assert "".join(p.delta or "" for p in parts) == parts[-1].message.content
