@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -16,8 +16,9 @@ from podium.errors import PodiumError
 from podium.ingest.pipeline import Ingestor, IngestReport
 from podium.models import build_embedder, build_generator
 from podium.qa.engine import QAEngine
-from podium.qa.generate import Generator
-from podium.qa.schema import Answer
+from podium.qa.generate import Generator, Turn
+from podium.qa.retrieve import Filters, HybridRetriever
+from podium.qa.schema import Answer, Done, Event
 from podium.vectorstore.chroma import ChunkIndex, EmbeddingInfo
 from podium.vectorstore.docstore import DocumentStore
 
@@ -46,6 +47,11 @@ class Podium:
                           model, info)
 
     @cached_property
+    def retriever(self) -> HybridRetriever:
+        """Vector and keyword search, fused."""
+        return HybridRetriever(self.index, self.docstore, self.settings.retrieval)
+
+    @cached_property
     def generator(self) -> Generator:
         """The configured answer writer."""
         return build_generator(self.settings)
@@ -54,8 +60,9 @@ class Podium:
     def engine(self) -> QAEngine:
         """The question-answering pipeline."""
         models = {"llm": self.generator.name, "embedding": self._embedding[1].name}
-        return QAEngine(index=self.index, docstore=self.docstore, generator=self.generator,
-                        settings=self.settings.retrieval, models=models)
+        return QAEngine(retriever=self.retriever, docstore=self.docstore, generator=self.generator,
+                        settings=self.settings.retrieval, citations=self.settings.citations,
+                        models=models)
 
     def ingest(self, paths: list[Path], *, prune: bool = False, reindex: bool = False,
                progress: bool = True) -> IngestReport:
@@ -64,13 +71,27 @@ class Podium:
             ingestor = Ingestor(self.settings.ingest, self.docstore, self.index)
             return ingestor.run(paths, prune=prune, reindex=reindex, progress=progress)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, *, history: Sequence[Turn] = (),
+            filters: Filters | None = None) -> Answer:
         """Answer a question from the indexed transcripts."""
+        self._require_index()
+        return self.engine.ask(question, history=history, filters=filters)
+
+    def stream(self, question: str, *, history: Sequence[Turn] = (),
+               filters: Filters | None = None) -> Iterator[Event]:
+        """Answer a question as a stream of events (see podium.qa.schema)."""
+        self._require_index()
+        return self.engine.stream(question, history=history, filters=filters)
+
+    def chat(self, filters: Filters | None = None) -> Conversation:
+        """A conversation that keeps its history: follow-ups become standalone questions."""
+        return Conversation(self, filters)
+
+    def _require_index(self) -> None:
         counts = self.docstore.counts()
         if counts["complete"] == 0 and counts["pending"] == 0:
             raise PodiumError(f"nothing is indexed in {self.data_dir}",
                               hint="run `podium ingest data/transcripts` first")
-        return self.engine.ask(question)
 
     @contextmanager
     def _ingest_lock(self) -> Iterator[None]:
@@ -85,6 +106,33 @@ class Podium:
             yield
         finally:
             os.close(fd)
+
+
+class Conversation:
+    """One chat: each answer sees the turns before it. Not shared between users."""
+
+    def __init__(self, app: Podium, filters: Filters | None = None) -> None:
+        self._app = app
+        self.filters = filters
+        self.turns: list[Turn] = []
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question in the context of this conversation."""
+        for event in self.stream(question):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("the answer stream ended without an answer")
+
+    def stream(self, question: str) -> Iterator[Event]:
+        """Stream an answer; the turn is remembered once it is done."""
+        for event in self._app.stream(question, history=tuple(self.turns), filters=self.filters):
+            if isinstance(event, Done):
+                self.turns.append(Turn(event.answer.standalone_question, event.answer.answer))
+            yield event
+
+    def reset(self) -> None:
+        """Start a new conversation."""
+        self.turns.clear()
 
 
 def build_app(settings: Settings) -> Podium:

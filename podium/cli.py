@@ -31,6 +31,17 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _filter_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("filters")
+    group.add_argument("--speaker", help="only passages of speakers whose label contains this")
+    group.add_argument("--after", metavar="YYYY-MM-DD", help="only transcripts on or after")
+    group.add_argument("--before", metavar="YYYY-MM-DD", help="only transcripts on or before")
+    group.add_argument("--doc", action="append", default=[], metavar="ID",
+                       help="only this document (doc_id, or part of its id or title); repeatable")
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     common = _common()
@@ -48,9 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="re-embed everything (after changing the embedding model)")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    ask = sub.add_parser("ask", parents=[common], help="answer one question")
+    filters = _filter_options()
+    ask = sub.add_parser("ask", parents=[common, filters], help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer object as JSON")
+
+    chat = sub.add_parser(
+        "chat", parents=[common, filters],
+        help="a conversation in the terminal: follow-up questions keep their context")
+    chat.add_argument("--json", action="store_true",
+                      help="read questions from stdin, print one answer object per line")
 
     config = sub.add_parser("config", parents=[common],
                             help="show the effective settings and where each came from")
@@ -74,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             settings_file=getattr(args, "settings", None),
             profile=getattr(args, "profile", None),
             overrides={"data_dir": args.data_dir} if hasattr(args, "data_dir") else None)
-        handler = {"ingest": _ingest, "ask": _ask, "config": _config, "eval": run_eval}[
-            args.command]
+        handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "config": _config,
+                   "eval": run_eval}[args.command]
         return handler(args, loaded)
     except PodiumError as exc:
         print(f"podium: {exc}", file=sys.stderr)
@@ -109,20 +127,76 @@ def _ingest(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> Any:
+    from podium.qa.retrieve import Filters
+
+    return Filters(speaker=args.speaker, after=args.after, before=args.before,
+                   docs=tuple(args.doc))
+
+
 def _ask(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    answer = _app(loaded.settings).ask(args.question)
+    app = _app(loaded.settings)
     if args.json:
+        answer = app.ask(args.question, filters=_filters(args))
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(textwrap.fill(answer.answer, width=100))
+    _show(app.stream(args.question, filters=_filters(args)))
+    return 0
+
+
+def _chat(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    conversation = _app(loaded.settings).chat(_filters(args))
+    interactive = sys.stdin.isatty() and not args.json
+    if interactive:
+        print("Ask about the transcripts. /new starts a new conversation; /quit or Ctrl-D ends.")
+    while True:
+        try:
+            line = input("\nyou> " if interactive else "")
+        except EOFError:
+            return 0
+        question = line.strip()
+        if question in ("/quit", "/exit"):
+            return 0
+        if question == "/new":
+            conversation.reset()
+            if interactive:
+                print("(new conversation)")
+            continue
+        if not question:
+            continue
+        try:
+            if args.json:
+                answer = conversation.ask(question)
+                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                _show(conversation.stream(question))
+        except PodiumError as exc:  # a bad question must not end the conversation
+            print(f"podium: {exc}", file=sys.stderr)
+
+
+def _show(events: Any) -> None:
+    """Print an answer stream as it arrives, then its citations."""
+    from podium.qa.schema import Delta, Done, Revised, Standalone
+
+    for event in events:
+        if isinstance(event, Standalone):
+            print(f"(asking: {event.question})", flush=True)
+        elif isinstance(event, Delta):
+            print(event.text, end="", flush=True)
+        elif isinstance(event, Revised):
+            print(f"\n\nChecked answer: {event.text}", end="", flush=True)
+        elif isinstance(event, Done):
+            answer = event.answer
+    print()
     for c in answer.citations:
         about = " · ".join(x for x in (c.speaker, c.date) if x)
         print(f"\n[{c.n}] {c.title}" + (f" — {about}" if about else "") + f"  ({c.doc_id})")
         quote = c.quote if c.quote[:1] in "“\"" else f"“{c.quote}”"
         print(textwrap.indent(textwrap.fill(quote, width=96), "    "))
     seconds = answer.timings_ms.get("total", 0) / 1000
-    print(f"\n({seconds:.1f} s · {answer.models.get('llm')} · {answer.models.get('embedding')})")
-    return 0
+    first = answer.timings_ms.get("first_token", 0) / 1000
+    print(f"\n({seconds:.1f} s, first words after {first:.1f} s · {answer.models.get('llm')} · "
+          f"{answer.models.get('embedding')})")
 
 
 def _config(args: argparse.Namespace, loaded: LoadedSettings) -> int:

@@ -67,10 +67,17 @@ class LLMSettings(_Section):
     threads: int = Field(2, ge=1, description="CPU threads for generation.")
     seed: int = Field(42, description="Sampling seed, for repeatable answers.")
     prompt: str = Field("answer", description="Prompt template name in podium/prompts/.")
+    condense_prompt: str = Field(
+        "condense", description="Prompt that rewrites a follow-up into a standalone question."
+    )
 
 
 class RetrievalSettings(_Section):
-    top_k: int = Field(8, ge=1, le=100, description="Chunks fetched from the vector store.")
+    top_k: int = Field(8, ge=1, le=100, description="Chunks kept after fusing the two searches.")
+    candidates: int = Field(
+        20, ge=1, le=500, description="Chunks each search (vector, keyword) proposes for fusion."
+    )
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank fusion constant.")
     evidence_sentences: int = Field(
         6, ge=1, le=20, description="Sentences passed to the model as numbered passages."
     )
@@ -87,6 +94,19 @@ class RetrievalSettings(_Section):
     )
     strong_similarity: float = Field(
         0.5, ge=-1.0, le=1.0, description="Similarity at which term overlap is not required."
+    )
+
+
+class CitationSettings(_Section):
+    """When a passage supports an answer sentence well enough to be cited for it."""
+
+    min_lexical_support: float = Field(
+        0.4, ge=0.0, le=1.0,
+        description="Share of the sentence's content words the quote (speaker, title) must hold.",
+    )
+    min_embedding_support: float = Field(
+        0.35, ge=-1.0, le=1.0,
+        description="Cosine similarity between sentence and quote that a citation needs.",
     )
 
 
@@ -156,6 +176,7 @@ class Settings(_Section):
     embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
     llm: LLMSettings = Field(default_factory=lambda: LLMSettings())
     retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
+    citations: CitationSettings = Field(default_factory=lambda: CitationSettings())
     vectorstore: VectorStoreSettings = Field(default_factory=lambda: VectorStoreSettings())
     eval: EvalSettings = Field(default_factory=lambda: EvalSettings())
 

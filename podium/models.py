@@ -31,7 +31,7 @@ def build_generator(settings: Settings) -> Generator:
     cfg = settings.llm
     if cfg.provider == "extractive":
         return ExtractiveGenerator()
-    prompt = load_prompt(cfg.prompt)
+    prompt, condense = load_prompt(cfg.prompt), load_prompt(cfg.condense_prompt)
     if cfg.provider == "local":
         from podium.providers import xllama
 
@@ -40,9 +40,10 @@ def build_generator(settings: Settings) -> Generator:
             model_path=str(path), context_window=cfg.context_window, max_tokens=cfg.max_tokens,
             temperature=cfg.temperature, threads=cfg.threads, seed=cfg.seed)
         name = xllama.PACKAGED_NAME if cfg.model_path is None else path.stem
-        return LLMGenerator(llm, prompt, name=f"{name} (local, xllamacpp)")
+        return LLMGenerator(llm, prompt, name=f"{name} (local, xllamacpp)",
+                            condense_prompt=condense)
     if cfg.provider == "fake":
         from podium.providers.fake import FakeLLM
 
-        return LLMGenerator(FakeLLM(), prompt, name="fake")
+        return LLMGenerator(FakeLLM(), prompt, name="fake", condense_prompt=condense)
     raise AssertionError(f"unhandled llm provider {cfg.provider}")

@@ -20,8 +20,8 @@ def fake_settings(data_dir: Path, **sections: Any) -> Settings:
     """Settings with the fake embedder and fake LLM, isolated from the environment."""
     overrides: dict[str, Any] = {
         "data_dir": data_dir, "embedding": {"provider": "fake"}, "llm": {"provider": "fake"},
-        # Bag-of-words vectors score lower than MiniLM's; scale the abstention floor to them.
-        "retrieval": {"min_similarity": 0.1}}
+        # Bag-of-words vectors score differently from MiniLM's; scale the abstention rule.
+        "retrieval": {"min_similarity": 0.1, "strong_similarity": 0.7}}
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)
     return load_settings(overrides=overrides, env={}, discover=False).settings

@@ -101,8 +101,7 @@ def _run(app: Podium, cases: list[Case], args: argparse.Namespace, loaded: Loade
     from podium.eval.runner import run_cases
 
     settings = loaded.settings
-    probe = max(settings.eval.k, settings.retrieval.top_k)
-    outcome = run_cases(app, cases, probe_chunks=probe, progress=not args.no_progress)
+    outcome = run_cases(app, cases, progress=not args.no_progress)
     run = evaluate(outcome, settings, datasets=[str(p) for p in args.datasets], limit=args.limit,
                    baseline=baseline, git_commit=git_commit(Path(__file__).resolve().parent),
                    baseline_path=str(args.baseline) if args.baseline else None)

@@ -52,11 +52,11 @@ METHODS: tuple[tuple[str, str], ...] = (
      "appears; matching is case-insensitive after NFKC, curly quotes and apostrophes made "
      "straight, every dash made '-' and whitespace collapsed. An unanswerable case passes only "
      "by abstaining. A case whose question raised an error fails."),
-    ("Retrieval hit@1, hit@k, MRR", "a separate probe asks the vector index for the "
-     "max(k, retrieval.top_k) best chunks of the question and keeps their distinct doc_ids in "
-     "rank order. hit@k: share of answerable cases with one of `sources` among the first k "
+    ("Retrieval hit@1, hit@k, MRR", "the distinct doc_ids of the chunks the answer's own "
+     "hybrid retrieval kept (retrieval.top_k, fused rank order; the `retrieved` field of the "
+     "answer). hit@k: share of answerable cases with one of `sources` among the first k "
      "documents (k = eval.k); MRR: mean of 1/rank of the first source document (0 when none "
-     "is retrieved). The probe is not timed."),
+     "is retrieved)."),
     ("Cited-source precision", "for each answerable case with citations: the share of its "
      "citations whose doc_id is one of `sources`; the mean over those cases."),
     ("Cited-source recall", "for each answerable case: the share of its `sources` cited at "

@@ -1,4 +1,4 @@
-"""Run eval cases through the app as a black box: ask, probe retrieval, check quotes."""
+"""Run eval cases through the app as a black box: ask, read its retrieval, check quotes."""
 
 from __future__ import annotations
 
@@ -18,15 +18,6 @@ from podium.qa.schema import Answer
 logger = logging.getLogger(__name__)
 
 
-class _Hit(Protocol):
-    @property
-    def doc_id(self) -> str: ...
-
-
-class _Searcher(Protocol):
-    def search(self, query: str, top_k: int) -> Sequence[_Hit]: ...
-
-
 class _Document(Protocol):
     @property
     def text(self) -> str: ...
@@ -38,9 +29,6 @@ class _Documents(Protocol):
 
 class EvalApp(Protocol):
     """What the runner needs of podium.app.Podium."""
-
-    @property
-    def index(self) -> _Searcher: ...
 
     @property
     def docstore(self) -> _Documents: ...
@@ -79,21 +67,16 @@ class _Texts:
         return self._cache[doc_id]
 
 
-def retrieved_documents(app: EvalApp, question: str, chunks: int) -> list[str]:
-    """Distinct doc ids of the top chunks for a question, best first (the retrieval probe)."""
-    return list(dict.fromkeys(hit.doc_id for hit in app.index.search(question, chunks)))
-
-
-def run_case(app: EvalApp, case: Case, *, probe_chunks: int,
-             text_of: _Texts | None = None) -> CaseResult:
-    """Ask one case's question; record the answer, retrieved documents and quote checks."""
+def run_case(app: EvalApp, case: Case, *, text_of: _Texts | None = None) -> CaseResult:
+    """Ask one case's question; record the answer, the documents its retrieval found (best
+    first, as the engine fused them) and the quote checks."""
     text_of = text_of or _Texts(app)
     try:
         answer = app.ask(case.question)
     except Exception as exc:  # one failing case must not lose the run; it is scored as failed
         logger.warning("%s (%s): %s: %s", case.id, case.where, type(exc).__name__, exc)
         return CaseResult(case=case, ask=None, error=f"{type(exc).__name__}: {exc}")
-    retrieved = retrieved_documents(app, case.question, probe_chunks)
+    retrieved = list(answer.retrieved)
     exact = []
     for citation in answer.citations:
         text = text_of(citation.doc_id)
@@ -101,8 +84,7 @@ def run_case(app: EvalApp, case: Case, *, probe_chunks: int,
     return CaseResult(case=case, ask=answer.to_dict(), retrieved=retrieved, exact=exact)
 
 
-def run_cases(app: EvalApp, cases: Sequence[Case], *, probe_chunks: int,
-              progress: bool = True) -> RunOutcome:
+def run_cases(app: EvalApp, cases: Sequence[Case], *, progress: bool = True) -> RunOutcome:
     """Run every case in order with a progress bar on stderr; Ctrl-C keeps what finished."""
     outcome = RunOutcome(results=[], started_at=now(), planned=len(cases))
     text_of = _Texts(app)
@@ -111,7 +93,7 @@ def run_cases(app: EvalApp, cases: Sequence[Case], *, probe_chunks: int,
     try:
         for case in cases:
             bar.set_postfix_str(case.id)
-            result = run_case(app, case, probe_chunks=probe_chunks, text_of=text_of)
+            result = run_case(app, case, text_of=text_of)
             outcome.results.append(result)
             if result.ask is not None and not outcome.models:
                 outcome.models = dict(result.ask.get("models") or {})

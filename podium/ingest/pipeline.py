@@ -1,9 +1,10 @@
 """Ingestion: files → parsed documents → chunks → Chroma + document store, incrementally.
 
-Crash safety: a document is first stored as *pending* (new text, new hash), then its old
-chunks are deleted and the new ones added under deterministic ids, then it is marked
-*complete*. A run killed at any point leaves every other document intact, and the next run
-redoes pending documents without duplicates.
+Crash safety: a document is first stored as *pending* (new text, new hash, new keyword
+chunks, in one transaction), then its old vectors are deleted and the new ones added under
+deterministic ids, then it is marked *complete*; searches use complete documents only. A run
+killed at any point leaves every other document intact, and the next run redoes pending
+documents without duplicates.
 """
 
 from __future__ import annotations
@@ -118,18 +119,23 @@ class Ingestor:
             return
         digest = content_hash(raw)
         state = self._docstore.state(raw.doc_id)
-        if state == (digest, "complete") and not reindex:
+        unchanged = state == (digest, "complete") and not reindex
+        if unchanged and self._docstore.has_chunks(raw.doc_id):
             report.unchanged.append(raw.doc_id)
             return
         parsed = parse_document(raw.doc_id, raw.text, raw.metadata)
         chunks = chunk_document(parsed, self._settings.chunk_tokens)
+        if unchanged:  # indexed before the keyword index existed: add its keyword chunks
+            self._docstore.rewrite_chunks(raw.doc_id, chunks)
+            report.unchanged.append(raw.doc_id)
+            return
         if not chunks:
             report.skipped.append(Skipped(raw.source, "empty: no text left after boilerplate"))
             return
         self._docstore.begin(StoredDocument(
             doc_id=raw.doc_id, source=raw.source, content_hash=digest, status="pending",
             title=parsed.title, date=parsed.date, speakers=parsed.speakers,
-            metadata=raw.metadata, text=raw.text, n_chunks=0))
+            metadata=raw.metadata, text=raw.text, n_chunks=0), chunks)
         self._index.replace_document(raw.doc_id, digest, parsed.title, parsed.date, chunks)
         self._docstore.complete(raw.doc_id, len(chunks))
         report.chunks_written += len(chunks)

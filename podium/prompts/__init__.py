@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 
 from podium.errors import ConfigError
 
+_SLOT = re.compile(r"\{(\w+)\}")
+
 
 @dataclass(frozen=True)
 class Prompt:
-    """A system message and a user template with {passages} and {question} slots."""
+    """A system message and a user template with {name} slots ({passages}, {question}…)."""
 
     system: str
     user: str
 
-    def render_user(self, *, passages: str, question: str) -> str:
-        """The user message; plain replacement, so braces in transcripts are safe."""
-        return self.user.replace("{passages}", passages).replace("{question}", question)
+    def render_user(self, **slots: str) -> str:
+        """The user message, filled in one pass, so braces in transcripts stay text."""
+        return _SLOT.sub(lambda m: slots.get(m.group(1), m.group(0)), self.user)
 
 
 def load_prompt(name: str) -> Prompt:

@@ -60,7 +60,14 @@ class FakeEmbedding(BaseEmbedding):
 
 
 def quote_first_passage(prompt: str) -> str:
-    """The fake model's default reply: the first numbered passage's words, cited [1]."""
+    """The fake model's default reply: the first numbered passage's words, cited [1].
+
+    Asked to condense a follow-up, it names the previous question's subject instead.
+    """
+    follow_up = re.search(r"^Follow-up question: (.+)$", prompt, re.MULTILINE)
+    if follow_up:
+        earlier = re.findall(r"^User: (.+)$", prompt, re.MULTILINE)
+        return f"{follow_up.group(1)} (about: {earlier[-1] if earlier else ''})"
     match = re.search(r"^\[1\][^\n]*?\"(.+)\"\s*$", prompt, re.MULTILINE)
     return f"{match.group(1)} [1]" if match else "I cannot tell from these passages."
 

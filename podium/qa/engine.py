@@ -1,18 +1,21 @@
-"""Question answering: retrieve → sentence evidence → abstain or generate → check citations."""
+"""Question answering: condense → hybrid retrieve → sentence evidence → abstain or generate →
+check every sentence and citation, streaming what passes."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator, Sequence
 
-from podium.config import RetrievalSettings
+from podium.config import CitationSettings, RetrievalSettings
 from podium.errors import PodiumError
-from podium.qa.citations import resolve_citations, says_no_answer
-from podium.qa.evidence import select_evidence
-from podium.qa.generate import Generator
-from podium.qa.schema import Answer, Citation
-from podium.qa.support import drop_unsupported
-from podium.vectorstore.chroma import ChunkIndex
+from podium.qa.citations import MARKER, says_no_answer
+from podium.qa.compose import Composer
+from podium.qa.evidence import Evidence, select_evidence
+from podium.qa.generate import ExtractiveGenerator, Generator, Turn
+from podium.qa.retrieve import Filters, HybridRetriever
+from podium.qa.schema import Answer, Delta, Done, Event, Revised, Source, Standalone
+from podium.qa.support import SentenceChecker
 from podium.vectorstore.docstore import DocumentStore
 
 logger = logging.getLogger(__name__)
@@ -27,51 +30,120 @@ def abstention_text(question: str) -> str:
 
 
 class QAEngine:
-    """Answers questions from the index with verified citations."""
+    """Answers questions from the index with verified citations, streamed or whole."""
 
-    def __init__(self, *, index: ChunkIndex, docstore: DocumentStore, generator: Generator,
-                 settings: RetrievalSettings, models: dict[str, str]) -> None:
-        self._index = index
+    def __init__(self, *, retriever: HybridRetriever, docstore: DocumentStore,
+                 generator: Generator, settings: RetrievalSettings,
+                 citations: CitationSettings, models: dict[str, str]) -> None:
+        self._retriever = retriever
         self._docstore = docstore
         self._generator = generator
         self._settings = settings
+        self._citations = citations
         self._models = models
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, *, history: Sequence[Turn] = (),
+            filters: Filters | None = None) -> Answer:
         """Answer one question; an abstention carries no citations."""
-        question = question.strip()
-        if not question:
-            raise PodiumError("the question is empty", hint='podium ask "What did Kuleba say?"')
-        if len(question) > MAX_QUESTION_CHARS:
-            raise PodiumError(f"the question is {len(question):,} characters long",
-                              hint=f"ask in at most {MAX_QUESTION_CHARS:,} characters")
+        for event in self.stream(question, history=history, filters=filters):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("the answer stream ended without an answer")
+
+    def stream(self, question: str, *, history: Sequence[Turn] = (),
+               filters: Filters | None = None) -> Iterator[Event]:
+        """Answer one question as events: Standalone?, Delta…, Revised?, then Done."""
+        question = _checked(question)
         started = time.perf_counter()
-        hits = self._index.search(question, self._settings.top_k)
-        evidence = select_evidence(question, hits, self._docstore,
-                                   self._settings.evidence_sentences)
+        standalone = self._generator.condense(history, question) if history else question
+        if history:
+            yield Standalone(standalone)
+        retrieval = self._retriever.retrieve(standalone, filters)
+        evidence = select_evidence(standalone, retrieval.hits, self._docstore,
+                                   self._settings.evidence_sentences, self._retriever.embed,
+                                   retrieval.embedding)
         retrieved = time.perf_counter()
-        text, abstained = "", evidence.should_abstain(self._settings)
-        citations: list[Citation] = []
+        abstained = evidence.should_abstain(self._settings)
         logger.info("evidence: best similarity %.3f, coverage %.2f, abstain=%s",
                     evidence.best_similarity, evidence.coverage, abstained)
+        composer = self._composer(standalone, evidence)
+        first: float | None = None
         if not abstained:
-            reply = self._generator.generate(question, evidence.passages)
-            grounded = drop_unsupported(reply, evidence.passages, question)
-            text, citations = resolve_citations(grounded, evidence.passages, self._original_text)
-            abstained = says_no_answer(reply) or not text
-        generated = time.perf_counter()
+            for piece in self._generator.stream(standalone, evidence.passages):
+                if shown := composer.feed(piece):
+                    first = first or time.perf_counter()
+                    yield Delta(shown)
+            if shown := composer.close():
+                first = first or time.perf_counter()
+                yield Delta(shown)
+            outcome = self._outcome(composer)
+            if outcome == "fallback":
+                composer = self._composer(standalone, evidence)
+                for piece in ExtractiveGenerator().stream(standalone, evidence.passages):
+                    composer.feed(piece)
+                composer.close()
+                outcome = self._outcome(composer)
+                if outcome == "answer":
+                    yield Revised(composer.text)
+            abstained = outcome != "answer"
+        text, citations = composer.text, composer.citations()
         if abstained:
-            text, citations = abstention_text(question), []
-        return Answer(
+            text, citations = self._abstention(standalone, filters, retrieval.scope), []
+            yield Revised(text) if first else Delta(text)
+            first = first or time.perf_counter()
+        done = time.perf_counter()
+        yield Done(Answer(
             question=question, answer=text, abstained=abstained, citations=citations,
-            timings_ms={"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, generated),
-                        "total": _ms(started, generated)},
-            models=dict(self._models),
-        )
+            timings_ms={"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, done),
+                        "first_token": _ms(started, first or done), "total": _ms(started, done)},
+            models=dict(self._models), standalone_question=standalone,
+            sources=[Source(p.doc_id, p.title, p.date, p.speaker, p.text, p.start, p.end,
+                            round(p.score, 4), round(p.similarity, 4))
+                     for p in evidence.passages],
+            retrieved=list(dict.fromkeys(h.doc_id for h in retrieval.hits)),
+        ))
+
+    def _composer(self, question: str, evidence: Evidence) -> Composer:
+        passages = evidence.passages
+        texts = {d: self._original_text(d) for d in {p.doc_id for p in passages}}
+        verified = {i + 1 for i, p in enumerate(passages)
+                    if (text := texts[p.doc_id]) is not None and text[p.start:p.end] == p.text}
+        checker = SentenceChecker(question, passages, verified, self._retriever.embed,
+                                  evidence.vectors, self._citations)
+        return Composer(checker, passages)
+
+    @staticmethod
+    def _outcome(composer: Composer) -> str:
+        """answer; abstain; or fallback: no sentence of the reply passed its check, so quote
+        the best evidence instead (checked the same way)."""
+        if says_no_answer(composer.reply):
+            return "abstain"
+        if not composer.kept:
+            return "fallback" if composer.verdicts else "abstain"
+        if composer.checker.wants_quantity and not any(
+                composer.checker.states_new_quantity(MARKER.sub("", s)) for s in composer.kept):
+            return "abstain"  # asked how many / when, and no checked sentence says
+        return "answer"
+
+    def _abstention(self, question: str, filters: Filters | None, scope: object) -> str:
+        if filters is not None and filters.active and getattr(scope, "empty", False):
+            return (f"No indexed transcript matches the filters ({filters.describe()}). "
+                    "Widen or remove them.")
+        return abstention_text(question)
 
     def _original_text(self, doc_id: str) -> str | None:
         doc = self._docstore.get(doc_id)
         return doc.text if doc else None
+
+
+def _checked(question: str) -> str:
+    question = question.strip()
+    if not question:
+        raise PodiumError("the question is empty", hint='podium ask "What did Kuleba say?"')
+    if len(question) > MAX_QUESTION_CHARS:
+        raise PodiumError(f"the question is {len(question):,} characters long",
+                          hint=f"ask in at most {MAX_QUESTION_CHARS:,} characters")
+    return question
 
 
 def _ms(a: float, b: float) -> int:

@@ -1,10 +1,19 @@
-"""Sentence-level evidence: re-score retrieved chunks by their sentences, decide abstention."""
+"""Sentence-level evidence: re-score retrieved chunks by their sentences, decide abstention.
+
+Each fused chunk is split into sentence units (a short sentence joins the next one). A unit
+is scored by its own embedding similarity to the question, its chunk's similarity, and the
+share of the question's weighted key terms it contains; the best units become the numbered
+passages the model sees and the quotes a citation can show.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from podium.config import RetrievalSettings
 from podium.text import sentences, terms
@@ -13,6 +22,7 @@ from podium.vectorstore.docstore import DocumentStore
 
 MIN_UNIT_WORDS = 8
 OVERLAP_WEIGHT = 0.5
+Embed = Callable[[list[str]], list[list[float]]]
 
 
 @dataclass(frozen=True)
@@ -28,11 +38,13 @@ class Passage:
     text: str
     similarity: float
     overlap: float
+    sentence_similarity: float = 0.0
 
     @property
     def score(self) -> float:
-        """Chunk similarity plus weighted key-term overlap with the question."""
-        return self.similarity + OVERLAP_WEIGHT * self.overlap
+        """Sentence and chunk similarity plus weighted key-term overlap with the question."""
+        return (0.5 * (self.sentence_similarity + self.similarity)
+                + OVERLAP_WEIGHT * self.overlap)
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class Evidence:
     passages: list[Passage]
     best_similarity: float
     coverage: float
+    vectors: list[list[float]] = field(default_factory=list)  # one per passage
 
     def should_abstain(self, settings: RetrievalSettings) -> bool:
         """True when the transcripts do not hold the answer, judged from the evidence alone."""
@@ -51,25 +64,39 @@ class Evidence:
                 and self.coverage < settings.min_term_overlap)
 
 
-def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore,
-                    limit: int) -> Evidence:
+def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, limit: int,
+                    embed: Embed, question_embedding: list[float]) -> Evidence:
     """Split the hits into sentence units, score them against the question, keep the best."""
     units = _units(hits, docstore)
     if not units:
         return Evidence([], -1.0, 0.0)
+    vectors = normalised(embed([u.text for u in units]))
+    q = normalised([question_embedding])[0]
+    units = [replace(u, sentence_similarity=float(v @ q)) for u, v in zip(units, vectors,
+                                                                            strict=True)]
     q_terms = list(dict.fromkeys(terms(question)))
     bags = [set(terms(u.text)) | set(terms(u.speaker or "")) for u in units]
     doc_freq = Counter(t for bag in bags for t in set(q_terms) & bag)
     weights = {t: math.log(1 + len(units) / (1 + doc_freq[t])) for t in q_terms}
     total = sum(weights.values()) or 1.0
     ranked = sorted(
-        ((replace(u, overlap=sum(weights[t] for t in q_terms if t in bag) / total), bag)
-         for u, bag in zip(units, bags, strict=True)),
-        key=lambda pair: pair[0].score, reverse=True)[:limit]
-    chosen = [p for p, _ in ranked]
-    found: set[str] = set().union(*(bag for _, bag in ranked))
+        ((replace(u, overlap=sum(weights[t] for t in q_terms if t in bag) / total), bag, i)
+         for i, (u, bag) in enumerate(zip(units, bags, strict=True))),
+        key=lambda triple: triple[0].score, reverse=True)[:limit]
+    found: set[str] = set().union(*(bag for _, bag, _ in ranked))
     coverage = sum(weights[t] for t in q_terms if t in found) / total if q_terms else 0.0
-    return Evidence(chosen, max(h.similarity for h in hits), coverage)
+    best = max(max(h.similarity for h in hits), max(u.sentence_similarity for u in units))
+    return Evidence([p for p, _, _ in ranked], best, coverage,
+                    [vectors[i].tolist() for _, _, i in ranked])
+
+
+def normalised(vectors: list[list[float]]) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    if not vectors:
+        return np.zeros((0, 0), dtype=np.float32)
+    array = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    return array / np.where(norms == 0, 1.0, norms)
 
 
 def _units(hits: list[Hit], docstore: DocumentStore) -> list[Passage]:

@@ -1,7 +1,15 @@
-"""Answer writers: a language model with a prompt template, or an extractive composer."""
+"""Answer writers: a language model with a prompt template, or an extractive composer.
+
+Both stream their reply as text pieces, and both rewrite a follow-up question into a
+standalone one for retrieval (the model with the condense prompt, the extractive writer by
+carrying the previous question along).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from llama_index.core.base.llms.types import ChatMessage
@@ -10,14 +18,28 @@ from llama_index.core.llms import LLM
 from podium.prompts import Prompt
 from podium.qa.evidence import Passage
 
+MAX_STANDALONE_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str
+
 
 class Generator(Protocol):
     """Writes an answer text with [n] markers from numbered passages."""
 
     name: str
 
-    def generate(self, question: str, passages: list[Passage]) -> str:
-        """The answer text; [n] refers to passages[n-1]."""
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
+        """The answer text in pieces; [n] refers to passages[n-1]."""
+        ...
+
+    def condense(self, history: Sequence[Turn], question: str) -> str:
+        """The follow-up question rewritten to stand on its own."""
         ...
 
 
@@ -31,12 +53,20 @@ def format_passages(passages: list[Passage]) -> str:
     return "\n".join(lines)
 
 
+def carry_previous(history: Sequence[Turn], question: str) -> str:
+    """A follow-up made standalone without a model: the previous question rides along."""
+    if not history:
+        return question
+    return f"{question} (follow-up to: {history[-1].question})"
+
+
 class LLMGenerator:
     """A llama-index LLM answering from a prompt template."""
 
-    def __init__(self, llm: LLM, prompt: Prompt, name: str) -> None:
+    def __init__(self, llm: LLM, prompt: Prompt, name: str, condense_prompt: Prompt) -> None:
         self.llm = llm
         self._prompt = prompt
+        self._condense = condense_prompt
         self.name = name
 
     def messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
@@ -45,9 +75,26 @@ class LLMGenerator:
         return [ChatMessage(role="system", content=self._prompt.system),
                 ChatMessage(role="user", content=user)]
 
-    def generate(self, question: str, passages: list[Passage]) -> str:
-        """Ask the model once."""
-        return self.llm.chat(self.messages(question, passages)).message.content or ""
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
+        """Ask the model once, yielding text as it is generated."""
+        for part in self.llm.stream_chat(self.messages(question, passages)):
+            if part.delta:
+                yield part.delta
+
+    def condense(self, history: Sequence[Turn], question: str) -> str:
+        """Ask the model to rewrite the follow-up; fall back to carrying the last question."""
+        if not history:
+            return question
+        lines = []
+        for turn in history[-3:]:
+            lines += [f"User: {turn.question}", f"Assistant: {_plain(turn.answer)}"]
+        user = self._condense.render_user(history="\n".join(lines), question=question)
+        reply = self.llm.chat([ChatMessage(role="system", content=self._condense.system),
+                               ChatMessage(role="user", content=user)]).message.content or ""
+        rewritten = _first_line(reply)
+        if not rewritten or len(rewritten) > MAX_STANDALONE_CHARS:
+            return carry_previous(history, question)
+        return rewritten
 
 
 class ExtractiveGenerator:
@@ -58,15 +105,30 @@ class ExtractiveGenerator:
     def __init__(self, max_sentences: int = 2) -> None:
         self._max = max_sentences
 
-    def generate(self, question: str, passages: list[Passage]) -> str:
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
         """Quote the top passages whose score is close to the best one."""
         if not passages:
-            return ""
+            return
         best = passages[0].score
         picked = [(n, p) for n, p in enumerate(passages, start=1) if p.score >= 0.8 * best]
-        parts = []
-        for n, p in picked[: self._max]:
+        for i, (n, p) in enumerate(picked[: self._max]):
             words = " ".join(p.text.split())
             who = f"{p.speaker.title()}: " if p.speaker else ""
-            parts.append(f"{who}“{words}” [{n}]")
-        return " ".join(parts)
+            yield f"{' ' if i else ''}{who}“{words}” [{n}]"
+
+    def condense(self, history: Sequence[Turn], question: str) -> str:
+        """Carry the previous question along (no model to rewrite with)."""
+        return carry_previous(history, question)
+
+
+def _plain(answer: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", " ".join(answer.split()))[:400]
+
+
+def _first_line(reply: str) -> str:
+    for line in reply.strip().splitlines():
+        line = re.sub(r"^(?:standalone question|question|rewritten)\s*:\s*", "", line.strip(),
+                      flags=re.IGNORECASE).strip(" \"'“”")
+        if line:
+            return line
+    return ""

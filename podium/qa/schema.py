@@ -20,6 +20,21 @@ class Citation:
     end: int
 
 
+@dataclass(frozen=True)
+class Source:
+    """An evidence passage the model was shown, with the scores that chose it."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    speaker: str | None
+    quote: str
+    start: int
+    end: int
+    score: float
+    similarity: float
+
+
 @dataclass
 class Answer:
     """A question's answer with numbered citations, or an abstention."""
@@ -30,9 +45,12 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, int] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
+    standalone_question: str = ""
+    sources: list[Source] = field(default_factory=list)
+    retrieved: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of DESIGN.md, keys in contract order."""
+        """The JSON object of DESIGN.md, keys in contract order, then the extensions."""
         return {
             "question": self.question,
             "answer": self.answer,
@@ -40,4 +58,38 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "timings_ms": dict(self.timings_ms),
             "models": dict(self.models),
+            "standalone_question": self.standalone_question or self.question,
+            "sources": [asdict(s) for s in self.sources],
+            "retrieved": list(self.retrieved),
         }
+
+
+@dataclass(frozen=True)
+class Standalone:
+    """Stream event: the follow-up was rewritten into this standalone question."""
+
+    question: str
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Stream event: append this text to the answer shown."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Revised:
+    """Stream event: the text shown so far is replaced by this one (abstention, fallback)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """Stream event: the finished, checked answer."""
+
+    answer: Answer
+
+
+Event = Standalone | Delta | Revised | Done

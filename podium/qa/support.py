@@ -1,20 +1,28 @@
-"""Grounding check: drop answer sentences that state numbers or names the evidence lacks.
+"""Sentence checks: is an answer sentence grounded in the evidence and supported by its quote?
 
-Small models invent specifics ("$1.5 billion", "10 Patriot batteries") and cite a passage
-that is on topic but says no such thing. A sentence survives only if every number and every
-capitalised name in it also appears in the question or in the evidence passages (their
-words, speakers and titles).
+Small models invent specifics ("$1.5 billion", "10 Patriot batteries") and cite a passage that
+is on topic but says no such thing. An answer sentence is kept, with a citation, only when
+
+- every number and capitalised name in it appears in the question or the evidence passages
+  (their words, speakers and titles): otherwise it is *ungrounded*;
+- it says something the question does not already say: otherwise it is an *echo*;
+- a passage supports it: the share of its content words found in the passage (with speaker
+  and title) and the embedding cosine between sentence and passage both reach the thresholds
+  in `[citations]`. The model's own [n] markers are tried first, then every other passage.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from podium.qa.citations import MARKER
-from podium.qa.evidence import Passage
-from podium.text import STOPWORDS, sentences, stem
+import numpy as np
 
-_LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+")
+from podium.config import CitationSettings
+from podium.qa.evidence import Passage, normalised
+from podium.text import STOPWORDS, stem, terms
+
 _NUMBER_WORDS = frozenset(
     "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
@@ -24,37 +32,97 @@ _NAME = re.compile(r"\b[A-Z][\w’'\-]*")
 _META = re.compile(
     r"^(?:this|that|it|the (?:above|answer|information|statement))\b[^.]*\b"
     r"(?:passage|stated|mentioned|found|according|provided|cited)\b", re.IGNORECASE)
+# A question whose (first) question phrase asks for a quantity or a time: its answer must
+# state one that the question does not already contain.
+_WH = re.compile(r"\b(?:how|when|what|which|who|whom|whose|where|why)\b", re.IGNORECASE)
+_QUANTITY_PHRASE = re.compile(
+    r"how\s+(?:many|much|long|old|often|far|large|big)\b|when\b"
+    r"|(?:what|which)\s+(?:year|date|day|month|time|percentage|percent|share|number|amount)\b"
+    r"|what\s+(?:is|was|are|were)\s+the\s+(?:total\s+)?(?:\w+\s+)?"
+    r"(?:value|cost|price|amount|number|percentage|size|figure)\b",
+    re.IGNORECASE)
+_TIME_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow "
+    "tonight ago".split())
+
+Embed = Callable[[list[str]], list[list[float]]]
 
 
-def drop_unsupported(answer: str, passages: list[Passage], question: str) -> str:
-    """The answer without its unsupported sentences (and without 'this is stated in [1]')."""
-    support = " ".join([question] + [f"{p.text} {p.speaker or ''} {p.title}" for p in passages])
-    numbers, words = _numbers(support), _words(support)
-    kept: list[str] = []
-    for sentence in _answer_sentences(answer):
-        body = MARKER.sub("", sentence).strip()
+@dataclass(frozen=True)
+class Verdict:
+    """What the check decided for one answer sentence."""
+
+    kept: bool
+    passages: tuple[int, ...] = ()  # 1-based passage numbers that support it
+    reason: str = ""  # why it was not kept: meta, ungrounded, echo, unsupported
+
+
+class SentenceChecker:
+    """Checks answer sentences against the question and the numbered evidence passages."""
+
+    def __init__(self, question: str, passages: list[Passage], verified: set[int],
+                 embed: Embed, passage_vectors: list[list[float]],
+                 settings: CitationSettings) -> None:
+        self._question_terms = set(terms(question))
+        support = " ".join([question] + [_context(p) for p in passages])
+        self._numbers, self._words = _numbers(support), _words(support)
+        self._question_quantities = _quantities(question)
+        self._passages = passages
+        self._verified = verified
+        self._embed = embed
+        self._vectors = normalised(passage_vectors)
+        self._settings = settings
+        self.wants_quantity = asks_for_quantity(question)
+
+    def check(self, body: str, cited: list[int]) -> Verdict:
+        """Judge one sentence (markers already removed) that cited these passage numbers."""
         if _META.match(body):
-            markers = [m.group(0) for m in MARKER.finditer(sentence)]
-            if kept and markers:  # keep its markers on the claim it refers to
-                kept[-1] += " " + " ".join(markers)
-            continue
-        if _numbers(body) <= numbers and _names(body) <= words:
-            kept.append(sentence)
-    return " ".join(kept).strip()
+            return Verdict(False, reason="meta")
+        if not (_numbers(body) <= self._numbers and _names(body) <= self._words):
+            return Verdict(False, reason="ungrounded")
+        if not set(terms(body)) - self._question_terms:
+            return Verdict(False, reason="echo")
+        vector = normalised(self._embed([body]))[0]
+        scores = {n: self._support(body, vector, n) for n in sorted(self._verified)}
+        passing = [n for n in dict.fromkeys(cited) if n in scores and self._passes(scores[n])]
+        if not passing:
+            ranked = sorted((n for n in scores if self._passes(scores[n])),
+                            key=lambda n: sum(scores[n]), reverse=True)
+            passing = ranked[:1]
+        if not passing:
+            return Verdict(False, reason="unsupported")
+        return Verdict(True, tuple(passing))
+
+    def states_new_quantity(self, body: str) -> bool:
+        """True when the sentence states a number or time that the question does not."""
+        return bool(_quantities(body) - self._question_quantities)
+
+    def _support(self, body: str, vector: np.ndarray, n: int) -> tuple[float, float]:
+        words = set(terms(body))
+        passage = self._passages[n - 1]
+        lexical = len(words & set(terms(_context(passage)))) / len(words) if words else 0.0
+        return lexical, float(self._vectors[n - 1] @ vector)
+
+    def _passes(self, score: tuple[float, float]) -> bool:
+        lexical, cosine = score
+        return (lexical >= self._settings.min_lexical_support
+                and cosine >= self._settings.min_embedding_support)
 
 
-def _answer_sentences(answer: str) -> list[str]:
-    """Sentences of the answer, each keeping the [n] markers that follow its full stop."""
-    out: list[str] = []
-    for start, end in sentences(answer):
-        piece = answer[start:end]
-        lead = _LEADING_MARKERS.match(piece)
-        if lead and out:
-            out[-1] += " " + lead.group(0).strip()
-            piece = piece[lead.end():].strip()
-        if piece:
-            out.append(piece)
-    return out
+def asks_for_quantity(question: str) -> bool:
+    """True when the question's first question phrase asks how many, how long, when…"""
+    first = _WH.search(question)
+    return bool(first and _QUANTITY_PHRASE.match(question, first.start()))
+
+
+def _quantities(text: str) -> set[str]:
+    words = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _TIME_WORDS}
+    return _numbers(text) | words
+
+
+def _context(p: Passage) -> str:
+    return f"{p.text} {p.speaker or ''} {p.title}"
 
 
 def _numbers(text: str) -> set[str]:

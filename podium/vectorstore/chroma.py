@@ -8,12 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
 
 from podium.errors import IndexMismatchError
 from podium.ingest.chunking import Chunk
+from podium.vectorstore.docstore import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +39,7 @@ class Hit:
     """A retrieved chunk with its cosine similarity to the query."""
 
     doc_id: str
+    index: int
     start: int
     end: int
     speaker: str | None
@@ -104,7 +113,7 @@ class ChunkIndex:
         nodes: list[BaseNode] = []
         for chunk, vector in zip(chunks, vectors, strict=True):
             node = TextNode(
-                id_=f"{doc_id}::{content_hash[:16]}::{chunk.index}",
+                id_=_node_id(doc_id, content_hash, chunk.index),
                 text=chunk.text,
                 embedding=vector,
                 metadata={"doc_id": doc_id, "start": chunk.start, "end": chunk.end,
@@ -120,22 +129,65 @@ class ChunkIndex:
         self._usable()
         self._store.delete(doc_id)
 
-    def search(self, query: str, top_k: int) -> list[Hit]:
-        """The top_k chunks most similar to the query."""
+    def embed_query(self, query: str) -> list[float]:
+        """The query's embedding under the collection's model."""
         self._usable()
-        if self.count() == 0:
+        return list(self._embed_model.get_query_embedding(query))
+
+    def embed_texts(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings of passages under the collection's model."""
+        self._usable()
+        return [list(v) for v in self._embed_model.get_text_embedding_batch(texts)]
+
+    def search(self, embedding: list[float], top_k: int, scope: Scope | None = None
+               ) -> list[Hit]:
+        """The top_k chunks most similar to the query embedding, within the scope."""
+        self._usable()
+        if self.count() == 0 or (scope is not None and scope.empty):
             return []
-        embedding = self._embed_model.get_query_embedding(query)
-        result = self._store.query(
-            VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k))
+        result = self._store.query(VectorStoreQuery(
+            query_embedding=embedding, similarity_top_k=top_k, filters=_filters(scope)))
         hits = []
         for node, score in zip(result.nodes or [], result.similarities or [], strict=False):
             meta: dict[str, Any] = node.metadata
             hits.append(Hit(
-                doc_id=str(meta["doc_id"]), start=int(meta["start"]), end=int(meta["end"]),
+                doc_id=str(meta["doc_id"]), index=int(node.node_id.rsplit("::", 1)[-1]),
+                start=int(meta["start"]), end=int(meta["end"]),
                 speaker=meta.get("speaker") or None, content_hash=str(meta["content_hash"]),
                 text=node.get_content(), similarity=_cosine(score)))
         return hits
+
+    def similarities(self, embedding: list[float], chunks: list[tuple[str, str, int]]
+                     ) -> dict[tuple[str, str, int], float]:
+        """Cosine similarity of stored chunks (doc_id, content_hash, index) to an embedding."""
+        self._usable()
+        if not chunks:
+            return {}
+        ids = [_node_id(*c) for c in chunks]
+        got = self._collection.get(ids=ids, include=["embeddings"])
+        query = np.asarray(embedding, dtype=np.float32)
+        query /= np.linalg.norm(query) or 1.0
+        by_id = dict(zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [],
+                         strict=False))
+        out = {}
+        for key, node_id in zip(chunks, ids, strict=True):
+            if node_id in by_id:
+                vector = np.asarray(by_id[node_id], dtype=np.float32)
+                out[key] = float(vector @ query / (np.linalg.norm(vector) or 1.0))
+        return out
+
+
+def _node_id(doc_id: str, content_hash: str, index: int) -> str:
+    return f"{doc_id}::{content_hash[:16]}::{index}"
+
+
+def _filters(scope: Scope | None) -> MetadataFilters | None:
+    if scope is None:
+        return None
+    filters = [MetadataFilter(key=key, value=sorted(allowed), operator=FilterOperator.IN)
+               for key, allowed in (("doc_id", scope.doc_ids), ("speaker", scope.speakers))
+               if allowed is not None]
+    return MetadataFilters(filters=filters, condition=FilterCondition.AND) if filters else None
 
 
 def _cosine(similarity: float) -> float:

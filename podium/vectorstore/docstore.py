@@ -1,4 +1,9 @@
-"""The document store and ingest manifest: original texts and their state, in SQLite."""
+"""The document store and ingest manifest: original texts, their state and the keyword index.
+
+One SQLite file holds each document's verbatim text and ingest status, and its chunks in an
+FTS5 keyword index (porter stemming). Chunks are written in the same transaction that marks a
+document pending, and deleted with it, so the keyword index is always in step with ingest.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from podium.ingest.chunking import Chunk
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -26,7 +33,35 @@ CREATE TABLE IF NOT EXISTS documents (
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    speaker TEXT NOT NULL,
+    title TEXT NOT NULL,
+    dated TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    body, speaker, title, dated, content='chunks', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, body, speaker, title, dated)
+    VALUES (new.id, new.body, new.speaker, new.title, new.dated);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, body, speaker, title, dated)
+    VALUES ('delete', old.id, old.body, old.speaker, old.title, old.dated);
+END;
 """
+# bm25 weights of the FTS columns: words, speaker, title, date words
+BM25_WEIGHTS = (1.0, 2.0, 0.5, 1.0)
+MONTHS = ("January February March April May June July August September October November "
+          "December").split()
 
 
 @dataclass(frozen=True)
@@ -43,6 +78,33 @@ class StoredDocument:
     metadata: dict[str, Any]
     text: str
     n_chunks: int
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    """A chunk found by the keyword index, with its BM25 score (higher is better)."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    speaker: str | None
+    content_hash: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which chunks a search may return: None means no restriction."""
+
+    doc_ids: frozenset[str] | None = None
+    speakers: frozenset[str] | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when the filters leave nothing to search."""
+        return self.doc_ids == frozenset() or self.speakers == frozenset()
 
 
 class DocumentStore:
@@ -75,8 +137,8 @@ class DocumentStore:
             "SELECT content_hash, status FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def begin(self, doc: StoredDocument) -> None:
-        """Record a document as pending: its text is stored, its chunks are not yet complete."""
+    def begin(self, doc: StoredDocument, chunks: list[Chunk]) -> None:
+        """Record a document as pending with its new keyword chunks; vectors are not yet done."""
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -84,6 +146,31 @@ class DocumentStore:
                  json.dumps(doc.speakers), json.dumps(doc.metadata, default=str), doc.text,
                  0, time.time()),
             )
+            self._write_chunks(db, doc.doc_id, doc.title, doc.date, chunks)
+
+    def has_chunks(self, doc_id: str) -> bool:
+        """True when the keyword index holds the document's chunks."""
+        row = self._conn.execute("SELECT 1 FROM chunks WHERE doc_id=? LIMIT 1", (doc_id,))
+        return row.fetchone() is not None
+
+    def rewrite_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
+        """Rebuild one document's keyword chunks (an index made before the keyword index)."""
+        doc = self.get(doc_id)
+        if doc is None:
+            return
+        with self._tx() as db:
+            self._write_chunks(db, doc_id, doc.title, doc.date, chunks)
+
+    @staticmethod
+    def _write_chunks(db: sqlite3.Connection, doc_id: str, title: str, date: str | None,
+                      chunks: list[Chunk]) -> None:
+        db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        dated = date_words(date)
+        db.executemany(
+            "INSERT INTO chunks (doc_id, idx, start, end, speaker, title, dated, body) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            [(doc_id, c.index, c.start, c.end, c.speaker or "", title, dated, c.text)
+             for c in chunks])
 
     def complete(self, doc_id: str, n_chunks: int) -> None:
         """Mark a document's chunks as fully written."""
@@ -97,9 +184,61 @@ class DocumentStore:
             db.execute("UPDATE documents SET status='pending'")
 
     def delete(self, doc_id: str) -> None:
-        """Remove a document."""
+        """Remove a document and its keyword chunks."""
         with self._tx() as db:
+            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+
+    def keyword_count(self) -> int:
+        """Chunks in the keyword index."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def keyword_search(self, words: list[str], limit: int, scope: Scope | None = None
+                       ) -> list[KeywordHit]:
+        """Chunks of complete documents matching any of the words, best BM25 first."""
+        words = [w for w in dict.fromkeys(words) if w.strip()]
+        if not words or (scope is not None and scope.empty):
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        sql = ("SELECT c.doc_id, c.idx, c.start, c.end, c.speaker, d.content_hash, c.body, "
+               f"bm25(chunks_fts, {', '.join(map(str, BM25_WEIGHTS))}) AS rank "
+               "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+               "JOIN documents d ON d.doc_id = c.doc_id "
+               "WHERE chunks_fts MATCH ? AND d.status = 'complete'")
+        params: list[Any] = [match]
+        if scope is not None:
+            for column, allowed in (("c.doc_id", scope.doc_ids), ("c.speaker", scope.speakers)):
+                if allowed is not None:
+                    sql += f" AND {column} IN ({','.join('?' * len(allowed))})"
+                    params.extend(sorted(allowed))
+        sql += " ORDER BY rank LIMIT ?"
+        params.append(limit)
+        return [KeywordHit(r[0], r[1], r[2], r[3], r[4] or None, r[5], r[6], -r[7])
+                for r in self._conn.execute(sql, params)]
+
+    def scope(self, *, speaker: str | None = None, after: str | None = None,
+              before: str | None = None, docs: tuple[str, ...] = ()) -> Scope:
+        """The documents and speaker labels that filters select (case-insensitive parts)."""
+        doc_ids: set[str] | None = None
+        if after or before or docs:
+            sql, params = "SELECT doc_id FROM documents WHERE 1=1", list[str]()
+            if after:
+                sql, params = sql + " AND date >= ?", [*params, after]
+            if before:
+                sql, params = sql + " AND date <= ?", [*params, before]
+            if docs:
+                sql += " AND (" + " OR ".join(
+                    "doc_id = ? OR lower(doc_id) LIKE ? OR lower(title) LIKE ?" for _ in docs) + ")"
+                for d in docs:
+                    params += [d, f"%{d.lower()}%", f"%{d.lower()}%"]
+            doc_ids = {r[0] for r in self._conn.execute(sql, params)}
+        speakers: set[str] | None = None
+        if speaker:
+            rows = self._conn.execute("SELECT DISTINCT speaker FROM chunks WHERE speaker != '' "
+                                      "AND lower(speaker) LIKE ?", (f"%{speaker.lower()}%",))
+            speakers = {r[0] for r in rows}
+        return Scope(None if doc_ids is None else frozenset(doc_ids),
+                     None if speakers is None else frozenset(speakers))
 
     def get(self, doc_id: str) -> StoredDocument | None:
         """One document, or None."""
@@ -135,3 +274,14 @@ class DocumentStore:
         """Store a key/value pair."""
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def date_words(date: str | None) -> str:
+    """An ISO date as the words a question may use: "2024-04-03 3 April 2024 April 3"."""
+    if not date or len(date) < 10:
+        return date or ""
+    year, month, day = date[:4], int(date[5:7]), int(date[8:10])
+    if not 1 <= month <= 12:
+        return date
+    name = MONTHS[month - 1]
+    return f"{date} {day} {name} {year}"

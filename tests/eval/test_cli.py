@@ -39,7 +39,8 @@ CASES: list[dict[str, Any]] = [
      "question": "Where will the NATO summit after the Washington Summit be held?",
      "answers": [], "sources": []},
 ]
-ASK_KEYS = ["question", "answer", "abstained", "citations", "timings_ms", "models"]
+ASK_KEYS = ["question", "answer", "abstained", "citations", "timings_ms", "models",
+            "standalone_question", "sources", "retrieved"]
 
 
 def settings(data_dir: Path, **limits: Any) -> LoadedSettings:

@@ -17,10 +17,11 @@ from tests.fakes import FakeEmbedding
 
 
 def _consistent(app: Podium) -> int:
-    """Every complete document's chunks are in Chroma exactly once; return the chunk count."""
+    """Every complete document's chunks are in Chroma and in the keyword index exactly once;
+    return the chunk count."""
     counts = app.docstore.counts()
     assert counts["pending"] == 0
-    assert app.index.count() == counts["chunks"]
+    assert app.index.count() == counts["chunks"] == app.docstore.keyword_count()
     return counts["chunks"]
 
 
@@ -41,8 +42,13 @@ def test_changed_document_replaces_its_chunks(fake_app: Podium, seed_copy: Path)
     report = fake_app.ingest([seed_copy], progress=False)
     assert (report.updated, len(report.unchanged)) == (["000_9518d4b573beff47.txt"], 4)
     _consistent(fake_app)
-    hits = fake_app.index.search("Kuleba ammunition deliveries birthday of NATO", 50)
+    hits = fake_app.retriever.retrieve("Kuleba ammunition deliveries birthday of NATO").hits
     assert all("physically on the birthday" not in h.text for h in hits)
+    assert fake_app.docstore.keyword_search(["birthday", "physically"], 50) == []
+    found = fake_app.docstore.keyword_search(["zanzibar"], 5)
+    assert [(h.doc_id, h.text) for h in found] == [
+        ("000_9518d4b573beff47.txt",
+         "SECRETARY BLINKEN:  Zanzibar lighthouses were discussed at length today.")]
     assert fake_app.docstore.get("000_9518d4b573beff47.txt").n_chunks == 1  # type: ignore[union-attr]
 
 
@@ -54,6 +60,8 @@ def test_prune_removes_documents_that_are_gone(fake_app: Podium, seed_copy: Path
     pruned = fake_app.ingest([seed_copy], prune=True, progress=False)
     assert pruned.pruned == ["004_ed44ff3d7f8b6ba4.txt"]
     assert "004_ed44ff3d7f8b6ba4.txt" not in fake_app.docstore.doc_ids()
+    assert all(h.doc_id != "004_ed44ff3d7f8b6ba4.txt"
+               for h in fake_app.docstore.keyword_search(["nato", "ukraine", "blinken"], 500))
     _consistent(fake_app)
 
 
@@ -146,7 +154,7 @@ def test_killed_ingest_process_leaves_a_usable_index(tmp_path: Path) -> None:
     app = build_app(fake_settings(tmp_path / "data"))
     partial = app.docstore.counts()["complete"]
     assert 0 < partial < 80
-    assert app.index.search("topic7 NATO meeting", 3)  # usable while half-done
+    assert app.retriever.retrieve("topic7 NATO meeting").hits  # usable while half-done
     app.docstore.close()
     done = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
     assert "chunks written" in done.stdout
@@ -172,9 +180,9 @@ def test_another_embedding_model_is_refused_until_reindexed(fake_app: Podium,
     chroma = fake_app.data_dir / "chroma"
     other = ChunkIndex(chroma, "podium", FakeEmbedding(32), EmbeddingInfo("fake-bow-32", 32))
     with pytest.raises(IndexMismatchError, match="podium ingest --reindex"):
-        other.search("NATO", 3)
+        other.embed_query("NATO")
     other.reset()
-    assert other.count() == 0 and other.search("NATO", 3) == []
+    assert other.count() == 0 and other.search(other.embed_query("NATO"), 3) == []
 
 
 def test_cli_exit_status_when_nothing_could_be_ingested(tmp_path: Path) -> None:

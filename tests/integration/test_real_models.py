@@ -11,6 +11,7 @@ from podium.app import Podium, build_app
 from podium.config import load_settings
 from podium.qa.engine import QAEngine
 from podium.qa.generate import ExtractiveGenerator, LLMGenerator
+from podium.qa.schema import Delta, Done, Revised
 from tests.conftest import REPO, SEED
 
 pytestmark = pytest.mark.integration
@@ -38,22 +39,23 @@ def _assert_exact(app: Podium, citations: list) -> None:  # type: ignore[type-ar
 def test_real_embeddings_index_the_seed_corpus(real_app: Podium) -> None:
     assert real_app.index.info.dimension == 384
     assert real_app.index.count() == real_app.docstore.counts()["chunks"] > 25
-    hits = real_app.index.search("cluster munitions for Ukraine", 3)
+    hits = real_app.retriever.retrieve("cluster munitions for Ukraine").hits
     assert hits[0].doc_id == "003_a576ca929dbfd933.txt"
 
 
 def test_off_topic_question_abstains_before_the_model(real_app: Podium,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(real_app.generator, "generate", lambda q, p: calls.append(q) or "")
+    monkeypatch.setattr(real_app.generator, "stream", lambda q, p: calls.append(q) or iter(()))
     answer = real_app.ask("Who won the 2022 FIFA World Cup final?")
     assert answer.abstained and not answer.citations
     assert calls == []
 
 
 def test_extractive_answers_with_real_embeddings(real_app: Podium) -> None:
-    engine = QAEngine(index=real_app.index, docstore=real_app.docstore,
+    engine = QAEngine(retriever=real_app.retriever, docstore=real_app.docstore,
                       generator=ExtractiveGenerator(), settings=real_app.settings.retrieval,
+                      citations=real_app.settings.citations,
                       models={"llm": "extractive", "embedding": real_app.index.info.name})
     answer = engine.ask("What did Kuleba say they would discuss about ammunition and weapons?")
     assert "ammunition" in answer.answer
@@ -76,6 +78,20 @@ def test_local_model_answers_known_questions_with_exact_citations(
     assert any(f.lower() in answer.answer.lower() for f in key_facts), answer.answer
     _assert_exact(real_app, answer.citations)
     assert answer.models["llm"].startswith("qwen2.5-coder-1.5b-instruct")
+
+
+def test_local_model_streams_an_answer_and_a_follow_up(real_app: Podium) -> None:
+    chat = real_app.chat()
+    events = list(chat.stream("What did Kuleba say they would discuss at NATO?"))
+    deltas = [e.text for e in events if isinstance(e, Delta)]
+    first = events[-1]
+    assert isinstance(first, Done) and len(deltas) > 3
+    if not any(isinstance(e, Revised) for e in events):
+        assert "".join(deltas) == first.answer.answer
+    follow = chat.ask("What did he say about ammunition?")
+    assert "Kuleba" in follow.standalone_question, follow.standalone_question
+    assert not follow.abstained, follow.answer
+    _assert_exact(real_app, follow.citations)
 
 
 def test_local_model_streams_deltas_that_add_up(real_app: Podium) -> None:

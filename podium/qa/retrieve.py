@@ -1,0 +1,118 @@
+"""Hybrid retrieval: vector search and keyword (FTS5 BM25) search, fused by reciprocal rank.
+
+Names, dates and numbers that an embedding blurs ("Kuleba", "3 April 2024", "500 days") are
+found by the keyword index; paraphrases are found by the vectors. Every fused chunk carries
+its cosine similarity to the question, looked up in Chroma for chunks only the keywords found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from podium.config import RetrievalSettings
+from podium.errors import PodiumError
+from podium.text import STOPWORDS
+from podium.vectorstore.chroma import ChunkIndex, Hit
+from podium.vectorstore.docstore import DocumentStore, Scope
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict answers to some transcripts: speaker (part of the label), ISO dates, documents."""
+
+    speaker: str | None = None
+    after: str | None = None
+    before: str | None = None
+    docs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("after", "before"):
+            value = getattr(self, name)
+            if value is not None and not _DATE.match(value):
+                raise PodiumError(f"--{name} {value!r} is not a date",
+                                  hint="write dates as YYYY-MM-DD, e.g. --after 2023-01-01")
+
+    @property
+    def active(self) -> bool:
+        """True when any filter is set."""
+        return bool(self.speaker or self.after or self.before or self.docs)
+
+    def describe(self) -> str:
+        """The filters in words, for messages."""
+        parts = []
+        if self.speaker:
+            parts.append(f"speaker {self.speaker}")
+        if self.after:
+            parts.append(f"on or after {self.after}")
+        if self.before:
+            parts.append(f"on or before {self.before}")
+        if self.docs:
+            parts.append("document " + " or ".join(self.docs))
+        return ", ".join(parts) or "no filters"
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The fused chunks for a question, and the question's embedding."""
+
+    hits: list[Hit]
+    embedding: list[float]
+    scope: Scope | None
+
+
+def keyword_terms(question: str) -> list[str]:
+    """The words of a question worth matching: no stopwords, no lone letters."""
+    words = (w.lower() for w in _TOKEN.findall(question))
+    return [w for w in dict.fromkeys(words)
+            if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+class HybridRetriever:
+    """Vector + keyword retrieval over one index, fused by reciprocal rank."""
+
+    def __init__(self, index: ChunkIndex, docstore: DocumentStore,
+                 settings: RetrievalSettings) -> None:
+        self._index = index
+        self._docstore = docstore
+        self._settings = settings
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings of passages (for sentence-level evidence)."""
+        return self._index.embed_texts(texts)
+
+    def scope(self, filters: Filters | None) -> Scope | None:
+        """The documents and speakers the filters allow, or None for everything."""
+        if filters is None or not filters.active:
+            return None
+        return self._docstore.scope(speaker=filters.speaker, after=filters.after,
+                                    before=filters.before, docs=filters.docs)
+
+    def retrieve(self, question: str, filters: Filters | None = None) -> Retrieval:
+        """The top_k chunks by reciprocal-rank fusion of the two searches."""
+        settings = self._settings
+        scope = self.scope(filters)
+        embedding = self._index.embed_query(question)
+        vector = self._index.search(embedding, settings.candidates, scope)
+        keyword = self._docstore.keyword_search(keyword_terms(question), settings.candidates,
+                                                scope)
+        fused: dict[tuple[str, str, int], float] = {}
+        for ranked in (
+            [(h.doc_id, h.content_hash, h.index) for h in vector],
+            [(h.doc_id, h.content_hash, h.index) for h in keyword],
+        ):
+            for rank, key in enumerate(ranked, start=1):
+                fused[key] = fused.get(key, 0.0) + 1.0 / (settings.rrf_k + rank)
+        top = sorted(fused, key=lambda key: fused[key], reverse=True)[: settings.top_k]
+        by_key = {(h.doc_id, h.content_hash, h.index): h for h in vector}
+        missing = [key for key in top if key not in by_key]
+        cosines = self._index.similarities(embedding, missing)
+        for k in keyword:
+            key = (k.doc_id, k.content_hash, k.index)
+            if key in cosines:
+                by_key[key] = Hit(k.doc_id, k.index, k.start, k.end, k.speaker, k.content_hash,
+                                  k.text, cosines[key])
+        return Retrieval([by_key[key] for key in top if key in by_key], embedding, scope)

@@ -1,0 +1,140 @@
+"""The composer and sentence checker: streamed or whole, only checked sentences are cited."""
+
+import re
+
+import pytest
+
+from podium.config import CitationSettings
+from podium.providers.fake import FakeEmbedding
+from podium.qa.citations import MARKER, says_no_answer
+from podium.qa.compose import Composer
+from podium.qa.evidence import Passage
+from podium.qa.support import SentenceChecker, asks_for_quantity
+
+TEXT = ("Kuleba said the summit in Vilnius will decide on ammunition for Ukraine. "
+        "Blinken said Sweden joined the alliance in March. "
+        "Stoltenberg spoke of air defense interceptors and artillery rounds. "
+        "We invest 2 percent of our GDP in defense.")
+EMBED = FakeEmbedding()
+
+
+def _passage(sentence: str, speaker: str = "SECRETARY BLINKEN") -> Passage:
+    start = TEXT.index(sentence)
+    return Passage("d1", "NATO Ministerial", "2024-04-03", speaker, start, start + len(sentence),
+                   sentence, 0.6, 0.5)
+
+
+PASSAGES = [_passage(s) for s in re.findall(r"[^.]+\.", TEXT)]
+PASSAGES = [_passage(p.text.strip()) for p in PASSAGES]
+
+
+def _composer(question: str, verified: set[int] | None = None) -> Composer:
+    vectors = EMBED.get_text_embedding_batch([p.text for p in PASSAGES])
+    checker = SentenceChecker(question, PASSAGES, verified or {1, 2, 3, 4},
+                              EMBED.get_text_embedding_batch, vectors, CitationSettings())
+    return Composer(checker, PASSAGES)
+
+
+def _run(reply: str, question: str = "What was said at NATO?", *, by_token: bool = True,
+         verified: set[int] | None = None) -> tuple[Composer, str]:
+    composer = _composer(question, verified)
+    pieces = re.findall(r"\S+\s*|\s+", reply) if by_token else [reply]
+    shown = "".join(composer.feed(p) for p in pieces) + composer.close()
+    return composer, shown
+
+
+def test_markers_are_renumbered_by_first_use_and_invalid_ones_removed() -> None:
+    composer, shown = _run("Sweden joined the alliance in March [2]. Kuleba spoke of the "
+                           "summit in Vilnius and ammunition [1, 7]. "
+                           "Sweden joined in March. [2][9]")
+    assert composer.text == ("Sweden joined the alliance in March [1]. Kuleba spoke of the summit "
+                             "in Vilnius and ammunition [2]. Sweden joined in March [1].")
+    assert shown == composer.text
+    assert [(c.n, c.quote) for c in composer.citations()] == [(1, PASSAGES[1].text),
+                                                              (2, PASSAGES[0].text)]
+    for c in composer.citations():
+        assert TEXT[c.start:c.end] == c.quote
+
+
+def test_streaming_shows_the_same_answer_and_never_an_unresolved_marker() -> None:
+    reply = ("Stoltenberg spoke of air defense interceptors [3]. Sweden joined the alliance in "
+             "March [2][12]. Allies invest 2 percent of GDP [4].")
+    whole, shown_whole = _run(reply, by_token=False)
+    streamed = _composer("What was said at NATO?")
+    shown = ""
+    for ch in reply:  # one character at a time: the hardest split of markers
+        piece = streamed.feed(ch)
+        shown += piece
+        assert "[12" not in shown and not re.search(r"\[\d*$", shown)
+        assert all(int(n) <= 3 for n in re.findall(r"\[(\d+)\]", shown))
+    shown += streamed.close()
+    assert shown == shown_whole == whole.text == streamed.text
+
+
+def test_a_sentence_no_passage_supports_is_marked_in_the_stream_and_left_out() -> None:
+    composer, shown = _run("Sweden joined the alliance in March [2]. "
+                           "The weather was lovely and sunny all week [1].")
+    assert composer.text == "Sweden joined the alliance in March [1]."
+    assert "lovely and sunny all week. ⟨removed: no transcript passage supports it⟩" in shown
+    assert [v.reason for v in composer.verdicts] == ["", "unsupported"]
+
+
+def test_invented_numbers_and_names_are_never_cited() -> None:
+    composer, shown = _run("Allies invest 7 percent of GDP in defense [4]. "
+                           "General Smith said Sweden joined the alliance in March [2].")
+    assert composer.text == ""
+    assert [v.reason for v in composer.verdicts] == ["ungrounded", "ungrounded"]
+    assert "⟨removed: names or numbers that are not in the transcripts⟩" in shown
+
+
+def test_numbers_and_names_from_question_speaker_or_title_are_grounded() -> None:
+    composer, _ = _run("Secretary Blinken said at the NATO Ministerial that Sweden joined the "
+                       "alliance in March [2].", question="Did Sweden join in 2024?")
+    assert composer.text.endswith("[1].")
+
+
+def test_a_wrong_marker_moves_to_the_passage_that_supports_the_sentence() -> None:
+    composer, _ = _run("Stoltenberg spoke of air defense interceptors and artillery rounds [1].")
+    assert composer.text.endswith("[1].")
+    assert composer.citations()[0].quote == PASSAGES[2].text
+
+
+def test_uncited_sentences_get_a_supporting_passage_and_unverified_ones_none() -> None:
+    composer, _ = _run("Sweden joined the alliance in March.", verified={1, 3, 4})
+    assert composer.text == ""  # passage 2 supports it but its quote could not be verified
+    composer, _ = _run("Sweden joined the alliance in March.")
+    assert composer.citations()[0].quote == PASSAGES[1].text
+
+
+def test_echoes_and_meta_sentences_are_not_answers() -> None:
+    composer, _ = _run("Kuleba said it was when he met Blinken at NATO [1]. "
+                       "This is stated in passage [1].",
+                       question="What occasion did Kuleba say it was when he met Blinken at NATO?")
+    assert [v.reason for v in composer.verdicts] == ["echo", "meta"]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("How many Patriot batteries did the US send?", True),
+    ("When did Sweden join?", True),
+    ("In which month is the summit?", True),
+    ("What is the total dollar value of the package?", True),
+    ("What accommodation did he joke about, given how often he visits?", False),
+    ("Who said Ukraine can rely on NATO?", False),
+])
+def test_questions_asking_for_a_quantity_or_time(question: str, expected: bool) -> None:
+    assert asks_for_quantity(question) is expected
+
+
+def test_a_quantity_answer_must_state_one_the_question_lacks() -> None:
+    checker = _composer("How many percent of GDP do allies invest?").checker
+    assert checker.states_new_quantity("Allies invest 2 percent")
+    assert checker.states_new_quantity("Sweden joined in March")
+    assert not _composer("Do allies invest 2 percent?").checker.states_new_quantity(
+        "Allies invest 2 percent")
+
+
+def test_no_answer_phrases_and_marker_grammar() -> None:
+    assert says_no_answer("The passages do not mention the 2022 World Cup.")
+    assert says_no_answer("")
+    assert not says_no_answer("Kuleba said Ukraine needs ammunition [1].")
+    assert [m.group(1) for m in MARKER.finditer("a [1] b [2, 3] c [x]")] == ["1", "2, 3"]
