@@ -100,6 +100,11 @@ class RetrievalSettings(_Section):
 class CitationSettings(_Section):
     """When a passage supports an answer sentence well enough to be cited for it."""
 
+    min_new_share: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="Share of a sentence's content words that must not come from the question "
+                    "(below it, the sentence only restates the question).",
+    )
     min_lexical_support: float = Field(
         0.4, ge=0.0, le=1.0,
         description="Share of the sentence's content words the quote (speaker, title) must hold.",

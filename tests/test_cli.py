@@ -41,6 +41,41 @@ def test_ask_prints_numbered_citations(fake_env: Path, seed_copy: Path,
     assert "“" in out
 
 
+def test_chat_json_answers_follow_ups_line_by_line(fake_env: Path, seed_copy: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    main(["ingest", "--no-progress", str(seed_copy)])
+    capsys.readouterr()
+    questions = ("What did Kuleba say about deliveries of ammunition?\n"
+                 "\n/new\nAnd what about the birthday?\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO(questions))
+    assert main(["chat", "--json", "--speaker", "kuleba"]) == 0
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(answers) == 2
+    assert answers[0]["standalone_question"] == answers[0]["question"]
+    assert answers[1]["standalone_question"] == "And what about the birthday?"  # after /new
+    assert all(s["speaker"] == "FOREIGN MINISTER KULEBA"
+               for a in answers for s in a["sources"])
+
+
+def test_ask_with_a_bad_date_filter_explains(fake_env: Path, seed_copy: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ingest", "--no-progress", str(seed_copy)])
+    assert main(["ask", "Anything?", "--after", "April 2024"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_ask_streams_and_prints_the_standalone_timing(fake_env: Path, seed_copy: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ingest", "--no-progress", str(seed_copy)])
+    capsys.readouterr()
+    assert main(["ask", "What did Kuleba say about deliveries of ammunition?"]) == 0
+    out = capsys.readouterr().out
+    assert "first words after" in out and "[1]" in out.splitlines()[0]
+
+
 def test_data_dir_flag_beats_the_environment(fake_env: Path, tmp_path: Path, seed_copy: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "elsewhere"

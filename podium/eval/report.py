@@ -32,6 +32,8 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("abstention_recall", "Abstention recall", "rate"),
     ("latency_retrieve_p50_ms", "Retrieve p50", "ms"),
     ("latency_retrieve_p95_ms", "Retrieve p95", "ms"),
+    ("latency_first_token_p50_ms", "First words p50", "ms"),
+    ("latency_first_token_p95_ms", "First words p95", "ms"),
     ("latency_generate_p50_ms", "Generate p50", "ms"),
     ("latency_generate_p95_ms", "Generate p95", "ms"),
     ("latency_total_p50_ms", "Total p50", "ms"),

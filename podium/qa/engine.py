@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 
 from podium.config import CitationSettings, RetrievalSettings
 from podium.errors import PodiumError
-from podium.qa.citations import MARKER, says_no_answer
+from podium.qa.citations import MARKER, marker_numbers, says_no_answer
 from podium.qa.compose import Composer
 from podium.qa.evidence import Evidence, select_evidence
-from podium.qa.generate import ExtractiveGenerator, Generator, Turn
+from podium.qa.generate import Generator, Turn, quote
 from podium.qa.retrieve import Filters, HybridRetriever
 from podium.qa.schema import Answer, Delta, Done, Event, Revised, Source, Standalone
 from podium.qa.support import SentenceChecker
@@ -58,6 +58,7 @@ class QAEngine:
         standalone = self._generator.condense(history, question) if history else question
         if history:
             yield Standalone(standalone)
+        condensed = time.perf_counter()
         retrieval = self._retriever.retrieve(standalone, filters)
         evidence = select_evidence(standalone, retrieval.hits, self._docstore,
                                    self._settings.evidence_sentences, self._retriever.embed,
@@ -78,9 +79,9 @@ class QAEngine:
                 yield Delta(shown)
             outcome = self._outcome(composer)
             if outcome == "fallback":
+                n = self._fallback_passage(composer)
                 composer = self._composer(standalone, evidence)
-                for piece in ExtractiveGenerator().stream(standalone, evidence.passages):
-                    composer.feed(piece)
+                composer.feed(quote(n, evidence.passages[n - 1]))
                 composer.close()
                 outcome = self._outcome(composer)
                 if outcome == "answer":
@@ -92,10 +93,13 @@ class QAEngine:
             yield Revised(text) if first else Delta(text)
             first = first or time.perf_counter()
         done = time.perf_counter()
+        timings = {"retrieve": _ms(condensed, retrieved), "generate": _ms(retrieved, done),
+                   "first_token": _ms(started, first or done), "total": _ms(started, done)}
+        if history:
+            timings["condense"] = _ms(started, condensed)
         yield Done(Answer(
             question=question, answer=text, abstained=abstained, citations=citations,
-            timings_ms={"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, done),
-                        "first_token": _ms(started, first or done), "total": _ms(started, done)},
+            timings_ms=timings,
             models=dict(self._models), standalone_question=standalone,
             sources=[Source(p.doc_id, p.title, p.date, p.speaker, p.text, p.start, p.end,
                             round(p.score, 4), round(p.similarity, 4))
@@ -114,16 +118,23 @@ class QAEngine:
 
     @staticmethod
     def _outcome(composer: Composer) -> str:
-        """answer; abstain; or fallback: no sentence of the reply passed its check, so quote
-        the best evidence instead (checked the same way)."""
+        """answer; abstain; or fallback: the reply has no sentence that passed its check, or
+        none that states the count or time the question asks for, so quote the evidence
+        instead (checked the same way)."""
         if says_no_answer(composer.reply):
             return "abstain"
         if not composer.kept:
             return "fallback" if composer.verdicts else "abstain"
-        if composer.checker.wants_quantity and not any(
-                composer.checker.states_new_quantity(MARKER.sub("", s)) for s in composer.kept):
-            return "abstain"  # asked how many / when, and no checked sentence says
+        if not any(composer.checker.answers_the_kind(MARKER.sub("", s)) for s in composer.kept):
+            return "fallback"
         return "answer"
+
+    @staticmethod
+    def _fallback_passage(composer: Composer) -> int:
+        """The passage to quote: the first one the model cited that resolves, else the best."""
+        cited = [n for m in MARKER.finditer(composer.reply) for n in marker_numbers(m)]
+        verified = composer.checker.verified
+        return next((n for n in cited if n in verified), min(verified, default=1))
 
     def _abstention(self, question: str, filters: Filters | None, scope: object) -> str:
         if filters is not None and filters.active and getattr(scope, "empty", False):

@@ -112,13 +112,21 @@ class ExtractiveGenerator:
         best = passages[0].score
         picked = [(n, p) for n, p in enumerate(passages, start=1) if p.score >= 0.8 * best]
         for i, (n, p) in enumerate(picked[: self._max]):
-            words = " ".join(p.text.split())
-            who = f"{p.speaker.title()}: " if p.speaker else ""
-            yield f"{' ' if i else ''}{who}“{words}” [{n}]"
+            yield (" " if i else "") + quote(n, p)
 
     def condense(self, history: Sequence[Turn], question: str) -> str:
         """Carry the previous question along (no model to rewrite with)."""
         return carry_previous(history, question)
+
+
+def quote(n: int, p: Passage) -> str:
+    """A passage quoted as an answer: Speaker: “words” [n]."""
+    words = " ".join(p.text.split())
+    if not (words.startswith(("“", '"')) and words.endswith(("”", '"'))):
+        words = f"“{words}”"
+    named = p.speaker and p.text.lstrip("“\"").startswith(p.speaker)
+    who = f"{p.speaker.title()}: " if p.speaker and not named else ""
+    return f"{who}{words} [{n}]"
 
 
 def _plain(answer: str) -> str:

@@ -5,7 +5,8 @@ is on topic but says no such thing. An answer sentence is kept, with a citation,
 
 - every number and capitalised name in it appears in the question or the evidence passages
   (their words, speakers and titles): otherwise it is *ungrounded*;
-- it says something the question does not already say: otherwise it is an *echo*;
+- it says something the question does not already say (at least `min_new_share` of its content
+  words are not the question's): otherwise it is an *echo*;
 - a passage supports it: the share of its content words found in the passage (with speaker
   and title) and the embedding cosine between sentence and passage both reach the thresholds
   in `[citations]`. The model's own [n] markers are tried first, then every other passage.
@@ -35,11 +36,14 @@ _META = re.compile(
 # A question whose (first) question phrase asks for a quantity or a time: its answer must
 # state one that the question does not already contain.
 _WH = re.compile(r"\b(?:how|when|what|which|who|whom|whose|where|why)\b", re.IGNORECASE)
-_QUANTITY_PHRASE = re.compile(
-    r"how\s+(?:many|much|long|old|often|far|large|big)\b|when\b"
-    r"|(?:what|which)\s+(?:year|date|day|month|time|percentage|percent|share|number|amount)\b"
+_COUNT_PHRASE = re.compile(
+    r"how\s+(?:many|much|large|big|far|often)\b"
+    r"|(?:what|which)\s+(?:percentage|percent|share|number|amount)\b"
     r"|what\s+(?:is|was|are|were)\s+the\s+(?:total\s+)?(?:\w+\s+)?"
     r"(?:value|cost|price|amount|number|percentage|size|figure)\b",
+    re.IGNORECASE)
+_TIME_PHRASE = re.compile(
+    r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
 _TIME_WORDS = frozenset(
     "january february march april may june july august september october november december "
@@ -68,12 +72,13 @@ class SentenceChecker:
         support = " ".join([question] + [_context(p) for p in passages])
         self._numbers, self._words = _numbers(support), _words(support)
         self._question_quantities = _quantities(question)
+        self._min_new_share = settings.min_new_share
         self._passages = passages
-        self._verified = verified
+        self.verified = verified
         self._embed = embed
         self._vectors = normalised(passage_vectors)
         self._settings = settings
-        self.wants_quantity = asks_for_quantity(question)
+        self.wants = asks_for(question)
 
     def check(self, body: str, cited: list[int]) -> Verdict:
         """Judge one sentence (markers already removed) that cited these passage numbers."""
@@ -81,10 +86,11 @@ class SentenceChecker:
             return Verdict(False, reason="meta")
         if not (_numbers(body) <= self._numbers and _names(body) <= self._words):
             return Verdict(False, reason="ungrounded")
-        if not set(terms(body)) - self._question_terms:
+        words = set(terms(body))
+        if len(words - self._question_terms) < max(1.0, self._min_new_share * len(words)):
             return Verdict(False, reason="echo")
         vector = normalised(self._embed([body]))[0]
-        scores = {n: self._support(body, vector, n) for n in sorted(self._verified)}
+        scores = {n: self._support(body, vector, n) for n in sorted(self.verified)}
         passing = [n for n in dict.fromkeys(cited) if n in scores and self._passes(scores[n])]
         if not passing:
             ranked = sorted((n for n in scores if self._passes(scores[n])),
@@ -94,9 +100,13 @@ class SentenceChecker:
             return Verdict(False, reason="unsupported")
         return Verdict(True, tuple(passing))
 
-    def states_new_quantity(self, body: str) -> bool:
-        """True when the sentence states a number or time that the question does not."""
-        return bool(_quantities(body) - self._question_quantities)
+    def answers_the_kind(self, body: str) -> bool:
+        """False when the question asks for a count or a time and the sentence states none
+        that the question does not already contain."""
+        if self.wants is None:
+            return True
+        found = _quantities(body) - self._question_quantities
+        return bool(found if self.wants == "time" else found & _numbers(body))
 
     def _support(self, body: str, vector: np.ndarray, n: int) -> tuple[float, float]:
         words = set(terms(body))
@@ -110,10 +120,15 @@ class SentenceChecker:
                 and cosine >= self._settings.min_embedding_support)
 
 
-def asks_for_quantity(question: str) -> bool:
-    """True when the question's first question phrase asks how many, how long, when…"""
+def asks_for(question: str) -> str | None:
+    """"count" or "time" when the question's first question phrase asks how many, how much,
+    when, how long…; None otherwise."""
     first = _WH.search(question)
-    return bool(first and _QUANTITY_PHRASE.match(question, first.start()))
+    if first is None:
+        return None
+    if _COUNT_PHRASE.match(question, first.start()):
+        return "count"
+    return "time" if _TIME_PHRASE.match(question, first.start()) else None
 
 
 def _quantities(text: str) -> set[str]:

@@ -9,7 +9,7 @@ from podium.providers.fake import FakeEmbedding
 from podium.qa.citations import MARKER, says_no_answer
 from podium.qa.compose import Composer
 from podium.qa.evidence import Passage
-from podium.qa.support import SentenceChecker, asks_for_quantity
+from podium.qa.support import SentenceChecker, asks_for
 
 TEXT = ("Kuleba said the summit in Vilnius will decide on ammunition for Ukraine. "
         "Blinken said Sweden joined the alliance in March. "
@@ -114,23 +114,28 @@ def test_echoes_and_meta_sentences_are_not_answers() -> None:
 
 
 @pytest.mark.parametrize(("question", "expected"), [
-    ("How many Patriot batteries did the US send?", True),
-    ("When did Sweden join?", True),
-    ("In which month is the summit?", True),
-    ("What is the total dollar value of the package?", True),
-    ("What accommodation did he joke about, given how often he visits?", False),
-    ("Who said Ukraine can rely on NATO?", False),
+    ("How many Patriot batteries did the US send?", "count"),
+    ("What is the total dollar value of the package?", "count"),
+    ("When did Sweden join?", "time"),
+    ("In which month is the summit?", "time"),
+    ("How long had the war been going on?", "time"),
+    ("What accommodation did he joke about, given how often he visits?", None),
+    ("Who said Ukraine can rely on NATO?", None),
 ])
-def test_questions_asking_for_a_quantity_or_time(question: str, expected: bool) -> None:
-    assert asks_for_quantity(question) is expected
+def test_questions_asking_for_a_count_or_a_time(question: str, expected: str | None) -> None:
+    assert asks_for(question) == expected
 
 
-def test_a_quantity_answer_must_state_one_the_question_lacks() -> None:
-    checker = _composer("How many percent of GDP do allies invest?").checker
-    assert checker.states_new_quantity("Allies invest 2 percent")
-    assert checker.states_new_quantity("Sweden joined in March")
-    assert not _composer("Do allies invest 2 percent?").checker.states_new_quantity(
+def test_a_count_or_time_answer_must_state_one_the_question_lacks() -> None:
+    count = _composer("How many percent of GDP do allies invest?").checker
+    assert count.answers_the_kind("Allies invest 2 percent")
+    assert not count.answers_the_kind("Allies invest in March")  # a month is not a count
+    time = _composer("When did Sweden join?").checker
+    assert time.answers_the_kind("Sweden joined in March")
+    assert not time.answers_the_kind("Sweden joined the alliance")
+    assert not _composer("How many allies invest 2 percent?").checker.answers_the_kind(
         "Allies invest 2 percent")
+    assert _composer("Who joined?").checker.answers_the_kind("Sweden joined")
 
 
 def test_no_answer_phrases_and_marker_grammar() -> None:
