@@ -45,8 +45,8 @@ _COUNT_PHRASE = re.compile(
 _TIME_PHRASE = re.compile(
     r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
-_TIME_WORDS = frozenset(
-    "january february march april may june july august september october november december "
+_TIME_WORDS = frozenset(  # "may" left out: far more often the verb
+    "january february march april june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow "
     "tonight ago".split())
 
@@ -72,7 +72,6 @@ class SentenceChecker:
         support = " ".join([question] + [_context(p) for p in passages])
         self._numbers, self._words = _numbers(support), _words(support)
         self._question_quantities = _quantities(question)
-        self._min_new_share = settings.min_new_share
         self._passages = passages
         self.verified = verified
         self._embed = embed
@@ -87,7 +86,7 @@ class SentenceChecker:
         if not (_numbers(body) <= self._numbers and _names(body) <= self._words):
             return Verdict(False, reason="ungrounded")
         words = set(terms(body))
-        if len(words - self._question_terms) < max(1.0, self._min_new_share * len(words)):
+        if len(words - self._question_terms) < max(1.0, self._settings.min_new_share * len(words)):
             return Verdict(False, reason="echo")
         vector = normalised(self._embed([body]))[0]
         scores = {n: self._support(body, vector, n) for n in sorted(self.verified)}
