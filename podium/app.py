@@ -71,23 +71,33 @@ class Podium:
             ingestor = Ingestor(self.settings.ingest, self.docstore, self.index)
             return ingestor.run(paths, prune=prune, reindex=reindex, progress=progress)
 
+    def delete(self, doc_id: str) -> None:
+        """Remove one document from the index and the document store."""
+        with self._ingest_lock():
+            if self.docstore.get(doc_id) is None:
+                raise PodiumError(f"no indexed document {doc_id!r}",
+                                  hint="the Library lists the indexed transcripts")
+            self.index.delete_document(doc_id)
+            self.docstore.delete(doc_id)
+
     def ask(self, question: str, *, history: Sequence[Turn] = (),
             filters: Filters | None = None) -> Answer:
         """Answer a question from the indexed transcripts."""
-        self._require_index()
+        self.require_index()
         return self.engine.ask(question, history=history, filters=filters)
 
     def stream(self, question: str, *, history: Sequence[Turn] = (),
                filters: Filters | None = None) -> Iterator[Event]:
         """Answer a question as a stream of events (see podium.qa.schema)."""
-        self._require_index()
+        self.require_index()
         return self.engine.stream(question, history=history, filters=filters)
 
     def chat(self, filters: Filters | None = None) -> Conversation:
         """A conversation that keeps its history: follow-ups become standalone questions."""
         return Conversation(self, filters)
 
-    def _require_index(self) -> None:
+    def require_index(self) -> None:
+        """Raise a clear error when nothing is indexed yet."""
         counts = self.docstore.counts()
         if counts["complete"] == 0 and counts["pending"] == 0:
             raise PodiumError(f"nothing is indexed in {self.data_dir}",

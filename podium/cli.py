@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true",
                       help="read questions from stdin, print one answer object per line")
 
+    ui = sub.add_parser("ui", parents=[common], help="open the chat page in the browser")
+    ui.add_argument("--host", help="address to listen on (setting ui.host, default 127.0.0.1)")
+    ui.add_argument("--port", type=int, help="port to listen on (setting ui.port, default 7860)")
+
     config = sub.add_parser("config", parents=[common],
                             help="show the effective settings and where each came from")
     config.add_argument("--json", action="store_true", help="print as JSON")
@@ -92,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             settings_file=getattr(args, "settings", None),
             profile=getattr(args, "profile", None),
             overrides={"data_dir": args.data_dir} if hasattr(args, "data_dir") else None)
-        handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "config": _config,
+        handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "ui": _ui, "config": _config,
                    "eval": run_eval}[args.command]
         return handler(args, loaded)
     except PodiumError as exc:
@@ -199,8 +203,20 @@ def _show(events: Any) -> None:
           f"{answer.models.get('embedding')})")
 
 
+def _ui(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from podium.ui.page import launch
+
+    app = _app(loaded.settings)
+    host = args.host or loaded.settings.ui.host
+    port = args.port or loaded.settings.ui.port
+    print(f"Podium chat page: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
+    launch(app, host=host, port=port)
+    return 0
+
+
 def _config(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     values = flatten(loaded.settings)
+    values = {k: ("(set)" if k.endswith("password") and v else v) for k, v in values.items()}
     if args.json:
         rows = {k: {"value": _plain(v), "source": loaded.source_of(k)} for k, v in values.items()}
         print(json.dumps(rows, indent=2))

@@ -115,6 +115,17 @@ class CitationSettings(_Section):
     )
 
 
+class UISettings(_Section):
+    """The chat page (`podium ui`)."""
+
+    host: str = Field("127.0.0.1", description="Address the page listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the page listens on.")
+    username: str | None = Field(None, description="Login name; with a password, the page asks.")
+    password: str | None = Field(
+        None, description="Login password; set it with PODIUM_UI__PASSWORD, not in a file.")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest file the Library accepts.")
+
+
 class VectorStoreSettings(_Section):
     collection: str = Field(
         "podium", min_length=3, max_length=512, pattern=r"^[a-zA-Z0-9._-]+$",
@@ -182,6 +193,7 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=lambda: LLMSettings())
     retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
     citations: CitationSettings = Field(default_factory=lambda: CitationSettings())
+    ui: UISettings = Field(default_factory=lambda: UISettings())
     vectorstore: VectorStoreSettings = Field(default_factory=lambda: VectorStoreSettings())
     eval: EvalSettings = Field(default_factory=lambda: EvalSettings())
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Run every check: lint, types, unit and integration tests (real packaged models), and the
-# regression gate: the seed eval set with the default local model against eval/baseline.json.
+# Run every check: lint, types, unit and integration tests (real packaged models), the chat page
+# in headless Chromium, and the regression gate: the seed eval set with the default local model
+# against eval/baseline.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+bash scripts/browser.sh
+export PODIUM_REQUIRE_BROWSER=1
 .venv/bin/ruff check podium tests bench
 .venv/bin/mypy
 .venv/bin/pytest

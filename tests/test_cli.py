@@ -115,3 +115,22 @@ def test_missing_model_file_gives_a_message_not_a_traceback(
     assert main(["ask", "What did Kuleba say about deliveries of ammunition?"]) == 2
     err = capsys.readouterr().err
     assert "missing.gguf not found" in err and "llm.model_path" in err
+
+
+def test_eval_export_feedback_writes_case_templates(fake_env: Path, seed_copy: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from podium.app import build_app
+    from podium.config import load_settings
+    from podium.ui.handlers import ChatPage
+
+    assert main(["eval", "export-feedback"]) == 2
+    assert "rate answers in `podium ui` first" in capsys.readouterr().err
+    main(["ingest", "--no-progress", str(seed_copy)])
+    page = ChatPage(build_app(load_settings().settings))
+    session = list(page.ask("What did Kuleba say about deliveries of ammunition?", None))[-1][1]
+    page.rate_up("good", session)
+    out = fake_env / "cases.jsonl"
+    assert main(["eval", "export-feedback", "--out", str(out)]) == 0
+    case = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert case["question"] == "What did Kuleba say about deliveries of ammunition?"
+    assert case["feedback"]["rating"] == "up" and case["answers"] == []

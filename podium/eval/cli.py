@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_GATE, EXIT_INTERRUPTED = 0, 1, 130
+EXPORT_FEEDBACK = "export-feedback"  # `podium eval export-feedback [--out CASES.jsonl]`
 
 
 def _positive_int(text: str) -> int:
@@ -40,7 +41,9 @@ def add_eval_parser(subparsers: Any, common_parent: argparse.ArgumentParser) -> 
                     "report, and exit 1 when a metric is below its limit (settings [eval]) or a "
                     "case that passed in the baseline fails now; 2 for bad input.")
     p.add_argument("datasets", nargs="+", type=Path, metavar="DATASET",
-                   help="eval sets (JSONL, one case a line; see eval/README.md)")
+                   help="eval sets (JSONL, one case a line; see eval/README.md), or "
+                        "`export-feedback` to write the answers rated in `podium ui` as eval-case "
+                        "templates (to --out, default <data-dir>/feedback-cases.jsonl)")
     p.add_argument("--out", type=Path, metavar="RESULTS.json",
                    help="write the summary and every case's ask object and scores "
                         "(default <data-dir>/eval/<time>/results.json)")
@@ -64,6 +67,10 @@ def run_eval(args: argparse.Namespace, loaded_settings: LoadedSettings) -> int:
     from podium.eval.results import load_results
 
     settings = loaded_settings.settings
+    if [str(d) for d in args.datasets] == [EXPORT_FEEDBACK]:
+        from podium.eval.feedback_cli import run_export_feedback
+
+        return run_export_feedback(settings.data_dir, args.out)
     if args.update_baseline and args.baseline is None:
         raise PodiumError("--update-baseline needs --baseline PATH",
                           hint="podium eval eval/seed.jsonl --baseline eval/baseline.json "

@@ -1,0 +1,107 @@
+"""The chat page: `podium ui`. Gradio components wired to ChatPage handlers (podium.ui.handlers).
+
+Element ids are a contract the browser tests rely on (docs/ui.md).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from podium.app import Podium
+from podium.ui import render
+from podium.ui.handlers import ChatPage, Session
+
+SCROLL_TO_MARK = """() => { setTimeout(() => {
+  const m = document.querySelector('#viewer mark#podium-hl');
+  if (m) m.scrollIntoView({block: 'center'}); }, 50); }"""
+
+
+def build_page(app: Podium) -> Any:
+    """The Gradio Blocks of the page, bound to one application."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    page = ChatPage(app)
+    with gr.Blocks(title="Podium", analytics_enabled=False) as blocks:
+        session = gr.State(None)
+        gr.Markdown("## Podium — answers from the transcripts, with their exact words")
+        with gr.Tab("Ask"), gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.HTML(render.conversation([]), elem_id="conversation")
+                question = gr.Textbox(label="Question", elem_id="question", lines=2,
+                                      placeholder="What did Kuleba say about ammunition?")
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                    new = gr.Button("New conversation", elem_id="new-chat")
+                chips = gr.Radio(choices=[], label="Citations: click one to read it",
+                                 elem_id="citations")
+                with gr.Accordion("Filters", open=False):
+                    with gr.Row():
+                        speaker = gr.Textbox(label="Speaker contains", elem_id="f-speaker")
+                        after = gr.Textbox(label="On or after (YYYY-MM-DD)",
+                                           elem_id="f-after")
+                        before = gr.Textbox(label="On or before (YYYY-MM-DD)",
+                                            elem_id="f-before")
+                    docs = gr.Dropdown(choices=page.document_choices(), multiselect=True,
+                                       label="Only these transcripts", elem_id="f-doc")
+                with gr.Row():
+                    up = gr.Button("👍", elem_id="fb-up", scale=0)
+                    down = gr.Button("👎", elem_id="fb-down", scale=0)
+                    comment = gr.Textbox(label="Comment on the latest answer (optional)",
+                                         elem_id="fb-comment", lines=1, scale=4)
+                feedback_status = gr.Markdown("", elem_id="fb-status")
+            with gr.Column(scale=2):
+                viewer = gr.HTML('<div class="empty">Click a citation to open its '
+                                 "transcript here.</div>", elem_id="viewer")
+                with gr.Accordion("Sources of the latest answer", open=False):
+                    sources = gr.HTML(render.sources(None), elem_id="sources")
+                gr.Textbox(value=page.models_text(), label="Models", interactive=False,
+                           elem_id="models")
+        with gr.Tab("Library"):
+            library = gr.Dataframe(value=page.library_rows(), headers=list(page.LIBRARY_COLUMNS),
+                                   interactive=False, elem_id="library", wrap=True)
+            with gr.Row():
+                lib_doc = gr.Dropdown(choices=page.document_choices(), label="Transcript",
+                                      elem_id="lib-doc")
+                read = gr.Button("Read", elem_id="lib-read")
+                delete = gr.Button("Delete from the index", variant="stop",
+                                   elem_id="lib-delete")
+            upload = gr.File(label="Add transcripts (.txt .md .html .jsonl .jsonl.gz)",
+                             file_count="multiple", elem_id="upload")
+            upload_status = gr.Markdown("", elem_id="upload-status")
+            lib_text = gr.HTML("", elem_id="lib-text")
+
+        ask_inputs = [question, session, speaker, after, before, docs]
+        ask_outputs = [chat, session, chips, sources, question]
+        for trigger in (ask.click, question.submit):
+            trigger(page.ask, ask_inputs, ask_outputs, concurrency_limit=1,
+                    concurrency_id="model")
+        new.click(page.new_chat, [session], [chat, session, chips, sources, viewer])
+        chips.select(page.open_citation, [chips, session], [viewer]).then(
+            None, js=SCROLL_TO_MARK)
+        up.click(page.rate_up, [comment, session], [feedback_status, comment])
+        down.click(page.rate_down, [comment, session], [feedback_status, comment])
+        read.click(page.read, [lib_doc], [lib_text])
+        refreshed = [library, lib_doc, docs]
+        upload.upload(page.upload, [upload], [upload_status, *refreshed], concurrency_limit=1,
+                      concurrency_id="ingest")
+        delete.click(page.delete, [lib_doc], [upload_status, *refreshed],
+                     concurrency_limit=1, concurrency_id="ingest")
+    blocks.queue(default_concurrency_limit=4)
+    return blocks
+
+
+def launch(app: Podium, *, host: str | None = None, port: int | None = None) -> None:
+    """Serve the page until interrupted (no analytics, no share link)."""
+    settings = app.settings.ui
+    auth = None
+    if settings.username and settings.password:
+        auth = (settings.username, settings.password)
+    blocks = build_page(app)
+    blocks.launch(server_name=host or settings.host, server_port=port or settings.port,
+                  share=False, auth=auth, css=render.CSS, show_error=False,
+                  max_file_size=int(settings.max_upload_mb * 2**20), footer_links=[])
+
+
+__all__ = ["Session", "build_page", "launch"]

@@ -1,0 +1,120 @@
+"""HTML for the chat page. Every transcript or answer string is escaped here, nowhere else."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+
+from podium.qa.schema import Answer, Citation
+from podium.vectorstore.docstore import StoredDocument
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class Turn:
+    """One question and its answer as the page shows it."""
+
+    question: str
+    text: str = ""
+    state: str = "streaming"  # streaming | done | abstained | error
+    answer: Answer | None = None
+    standalone: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _answer_text(text: str) -> str:
+    """Escaped answer text with [n] markers as superscript chips."""
+    return _MARKER.sub(r'<sup class="cite">[\1]</sup>', escape(text))
+
+
+def citation_label(c: Citation) -> str:
+    """The chip label of a citation: [n] speaker · title."""
+    who = c.speaker.title() if c.speaker else "Unattributed"
+    return f"[{c.n}] {who} · {c.title}"[:90]
+
+
+def conversation(turns: list[Turn]) -> str:
+    """Every turn: the question, the (streaming) answer, its citations."""
+    if not turns:
+        return ('<div class="empty">Ask about the transcripts. Every answer cites the exact '
+                "words it relies on; click a citation to read it in its transcript.</div>")
+    parts = []
+    for turn in turns:
+        parts.append('<div class="turn">')
+        parts.append(f'<div class="question">{escape(turn.question)}</div>')
+        if turn.standalone and turn.standalone != turn.question:
+            parts.append(f'<div class="standalone">asked as: {escape(turn.standalone)}</div>')
+        parts.append(f'<div class="answer" data-state="{turn.state}">'
+                     f'<div class="text">{_answer_text(turn.text)}</div>')
+        if turn.answer is not None and turn.answer.citations:
+            parts.append('<ol class="citations">')
+            for c in turn.answer.citations:
+                about = " · ".join(escape(x) for x in (c.speaker or "", c.title, c.date or "")
+                                   if x)
+                parts.append(
+                    f'<li class="citation" data-n="{c.n}" data-doc="{escape(c.doc_id)}" '
+                    f'data-start="{c.start}" data-end="{c.end}">'
+                    f'<span class="quote">{escape(c.quote)}</span>'
+                    f'<span class="about"> — {about}</span></li>')
+            parts.append("</ol>")
+        if turn.answer is not None:
+            seconds = turn.answer.timings_ms.get("total", 0) / 1000
+            parts.append(f'<div class="meta">{seconds:.1f} s</div>')
+        parts.append("</div></div>")
+    return "".join(parts)
+
+
+def transcript(doc: StoredDocument, citation: Citation | None = None) -> str:
+    """A whole transcript, the cited words marked (id podium-hl) for scrolling into view."""
+    about = " · ".join(escape(x) for x in (doc.date or "", ", ".join(doc.speakers)) if x)
+    head = (f'<div class="doc-head"><div class="doc-title">{escape(doc.title)}</div>'
+            f'<div class="doc-about">{about}</div>'
+            f'<div class="doc-id">{escape(doc.doc_id)}</div>')
+    if citation is not None:
+        head += (f'<div class="doc-cited">[{citation.n}] '
+                 f'{escape(citation.speaker or "unattributed")}, characters '
+                 f"{citation.start}–{citation.end}</div>")
+        text = doc.text
+        body = (escape(text[:citation.start]) + '<mark id="podium-hl">'
+                + escape(text[citation.start:citation.end]) + "</mark>"
+                + escape(text[citation.end:]))
+    else:
+        body = escape(doc.text)
+    return f'{head}</div><div class="doc-text">{body}</div>'
+
+
+def sources(answer: Answer | None) -> str:
+    """The passages the model was shown, with their scores."""
+    if answer is None or not answer.sources:
+        return '<div class="empty">The passages used for the latest answer appear here.</div>'
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{s.score:.3f}</td><td>{s.similarity:.3f}</td>"
+        f"<td>{escape(s.speaker or '')}</td><td>{escape(s.title)}</td>"
+        f'<td class="quote">{escape(s.quote)}</td></tr>'
+        for i, s in enumerate(answer.sources, start=1))
+    return ('<table class="sources"><thead><tr><th>#</th><th>score</th><th>similarity</th>'
+            f"<th>speaker</th><th>transcript</th><th>passage</th></tr></thead>{rows}</table>")
+
+
+CSS = """
+#conversation {max-height: 60vh; overflow-y: auto;}
+#conversation .turn {margin: 0 0 1.2em 0;}
+#conversation .question {font-weight: 600; margin-bottom: .3em;}
+#conversation .standalone {font-size: .85em; opacity: .7;}
+#conversation .answer .text {white-space: pre-wrap;}
+#conversation .answer[data-state="abstained"] .text {font-style: italic;}
+#conversation .answer[data-state="error"] .text {color: #b00020;}
+#conversation .citations {font-size: .85em; opacity: .85;}
+#conversation .meta {font-size: .75em; opacity: .6;}
+sup.cite {font-weight: 600; color: #1d4ed8;}
+#citations label {border-radius: 999px !important; padding: 2px 10px !important;}
+#viewer {max-height: 60vh; overflow-y: auto;}
+#viewer .doc-title {font-weight: 700;}
+#viewer .doc-about, #viewer .doc-id, #viewer .doc-cited {font-size: .85em; opacity: .75;}
+#viewer .doc-text, #lib-text .doc-text {white-space: pre-wrap; margin-top: .6em;}
+#viewer mark#podium-hl {background: #fde047; padding: 1px 0;}
+#lib-text {max-height: 60vh; overflow-y: auto;}
+table.sources td.quote {font-size: .85em;}
+"""

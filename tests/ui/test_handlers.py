@@ -1,0 +1,150 @@
+"""The chat page's handlers with the fake models: what each button does, without a browser."""
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podium.app import Podium, build_app
+from podium.providers.fake import FakeLLM
+from podium.qa.generate import LLMGenerator
+from podium.ui.handlers import ChatPage, Session
+from tests.conftest import fake_settings
+
+QUESTION = "What did Kuleba say about deliveries of ammunition and weapons?"
+
+
+@pytest.fixture
+def page(fake_app: Podium, seed_copy: Path) -> ChatPage:
+    fake_app.ingest([seed_copy], progress=False)
+    return ChatPage(fake_app)
+
+
+def _ask(page: ChatPage, question: str, session: Session | None = None,
+         **filters: Any) -> tuple[list[tuple[Any, ...]], Session]:
+    updates = list(page.ask(question, session, **filters))
+    return updates, updates[-1][1]
+
+
+def _llm(app: Podium) -> FakeLLM:
+    assert isinstance(app.generator, LLMGenerator) and isinstance(app.generator.llm, FakeLLM)
+    return app.generator.llm
+
+
+def test_ask_streams_then_shows_citations_chips_and_sources(page: ChatPage) -> None:
+    updates, session = _ask(page, QUESTION)
+    assert len(updates) > 5  # the answer grows word by word
+    assert 'data-state="streaming"' in updates[1][0]
+    final_html, _, chips, sources, box = updates[-1]
+    assert 'data-state="done"' in final_html and box == ""
+    answer = session.latest
+    assert answer is not None and answer.citations
+    assert chips["choices"] == [f"[1] Foreign Minister Kuleba · {answer.citations[0].title}"]
+    assert '<li class="citation" data-n="1"' in final_html
+    assert "<table class=\"sources\">" in sources
+
+
+def test_clicking_a_chip_marks_the_exact_quote_in_its_transcript(page: ChatPage) -> None:
+    updates, session = _ask(page, QUESTION)
+    html = page.open_citation(updates[-1][2]["choices"][0], session)
+    citation = session.latest.citations[0]  # type: ignore[union-attr]
+    doc = page.app.docstore.get(citation.doc_id)
+    assert doc is not None
+    marked = html.split('<mark id="podium-hl">', 1)[1].split("</mark>", 1)[0]
+    import html as html_lib
+
+    assert html_lib.unescape(marked) == citation.quote == doc.text[citation.start:citation.end]
+    assert '<div class="doc-title">Remarks: Secretary Blinken and Foreign Minister Kuleba' in html
+
+
+def test_transcript_and_answer_html_is_escaped(fake_app: Podium, tmp_path: Path) -> None:
+    evil = tmp_path / "evil.txt"
+    evil.write_text('SECRETARY BLINKEN:  <script>alert(1)</script><img src=x onerror="x()"> '
+                    "The summit starts on Tuesday.", encoding="utf-8")
+    fake_app.ingest([evil], progress=False)
+    page = ChatPage(fake_app)
+    read = page.read("evil.txt")
+    assert "<script>" not in read and "&lt;script&gt;alert(1)&lt;/script&gt;" in read
+    assert "<img" not in read
+    _llm(fake_app).replies.append('<b onmouseover="x()">The summit starts on Tuesday</b> [1].')
+    updates, _ = _ask(page, "When does the summit start?")
+    assert all("<b " not in u[0] and "<script>" not in u[0] for u in updates)
+
+
+def test_errors_and_an_empty_index_read_as_messages(fake_app: Podium) -> None:
+    page = ChatPage(fake_app)
+    updates, _ = _ask(page, "Anything?")
+    assert 'data-state="error"' in updates[-1][0]
+    assert "nothing is indexed" in updates[-1][0] and "Traceback" not in updates[-1][0]
+    updates, _ = _ask(page, QUESTION, after="last week")
+    assert "YYYY-MM-DD" in updates[-1][0] or "nothing is indexed" in updates[-1][0]
+
+
+def test_filters_reach_the_answer(page: ChatPage) -> None:
+    _, session = _ask(page, "What was said about ammunition?", speaker="blinken")
+    assert session.latest is not None
+    assert all("BLINKEN" in (s.speaker or "") for s in session.latest.sources)
+    updates, _ = _ask(page, QUESTION, after="2031-01-01")
+    assert "No indexed transcript matches the filters" in updates[-1][0]
+
+
+def test_follow_up_and_new_conversation(page: ChatPage) -> None:
+    _, session = _ask(page, QUESTION)
+    updates, session = _ask(page, "And the birthday?", session)
+    assert "asked as: And the birthday? (about:" in updates[-1][0]
+    assert updates[-1][0].count('<div class="turn">') == 2
+    html, session, chips, *_ = page.new_chat(session)
+    assert session.turns == [] and chips["choices"] == [] and "Ask about" in html
+    _, session = _ask(page, QUESTION, session)
+    assert session.latest is not None and session.latest.standalone_question == QUESTION
+
+
+def test_two_sessions_at_once_keep_their_own_answers(page: ChatPage) -> None:
+    results: dict[str, Session] = {}
+
+    def run(question: str) -> None:
+        results[question] = _ask(page, question)[1]
+
+    questions = [QUESTION, "What did Stoltenberg say about the Washington Summit?"]
+    threads = [threading.Thread(target=run, args=(q,)) for q in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for q in questions:
+        assert [turn.question for turn in results[q].turns] == [q]
+        assert results[q].latest is not None and results[q].latest.question == q
+
+
+def test_feedback_is_saved_for_the_latest_answer(page: ChatPage) -> None:
+    status, comment = page.rate_up("", None)
+    assert "Ask a question first" in status
+    _, session = _ask(page, QUESTION)
+    status, comment = page.rate_down("missed the point", session)
+    assert "saved" in status and comment == ""
+    lines = (page.app.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[-1])
+    assert record["rating"] == "down" and record["comment"] == "missed the point"
+    assert record["question"] == QUESTION and record["citations"]
+
+
+def test_library_lists_reads_uploads_and_deletes(tmp_path: Path, seed_copy: Path) -> None:
+    app = build_app(fake_settings(tmp_path / "data"))
+    app.ingest([seed_copy], progress=False)
+    page = ChatPage(app)
+    assert len(page.library_rows()) == 5
+    assert page.library_rows()[0][4] > 0  # chunks
+    good = tmp_path / "new.txt"
+    good.write_text("SECRETARY BLINKEN:  Zanzibar lighthouses were discussed today.",
+                    encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\xff\xfe\x00garbage")
+    status, library, *_ = page.upload([str(good), str(bad)])
+    assert "1 added" in status and "skipped bad.txt" in status
+    assert len(library["value"]) == 6
+    status, library, *_ = page.delete("new.txt")
+    assert "Deleted new.txt" in status and len(library["value"]) == 5
+    assert app.docstore.get("new.txt") is None
+    assert page.delete("new.txt")[0].startswith("Not deleted")
