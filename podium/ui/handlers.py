@@ -25,6 +25,15 @@ from podium.ui.render import Turn
 logger = logging.getLogger(__name__)
 
 
+def _track_tqdm() -> Any:
+    import gradio as gr
+
+    return gr.Progress(track_tqdm=True)
+
+
+_PROGRESS = _track_tqdm()
+
+
 @dataclass
 class Session:
     """One browser session's conversation and the turns shown."""
@@ -53,8 +62,8 @@ class ChatPage:
     def _session(self, session: Session | None) -> Session:
         return session if session is not None else Session(self.app.chat())
 
-    def ask(self, question: str, session: Session | None, speaker: str = "", after: str = "",
-            before: str = "", docs: list[str] | None = None
+    def ask(self, question: str | None, session: Session | None, speaker: str | None = "",
+            after: str | None = "", before: str | None = "", docs: list[str] | None = None
             ) -> Iterator[tuple[str, Session, Any, str, str]]:
         """Stream an answer: yields (conversation, session, chips, sources, question box)."""
         import gradio as gr
@@ -69,8 +78,8 @@ class ChatPage:
         state.turns.append(turn)
         try:
             state.conversation.filters = Filters(
-                speaker=speaker.strip() or None, after=after.strip() or None,
-                before=before.strip() or None, docs=tuple(docs or ()))
+                speaker=_blank(speaker), after=_blank(after), before=_blank(before),
+                docs=tuple(docs or ()))
             self.app.require_index()
             for event in state.conversation.stream(question):
                 if isinstance(event, Standalone):
@@ -127,14 +136,16 @@ class ChatPage:
         if answer is None:
             return "Ask a question first; feedback is about the latest answer.", comment
         self.feedback.record(answer.to_dict(), rating, comment or "")
-        return f"Thanks — your {'👍' if rating == 'up' else '👎'} was saved.", ""
+        verdict = "helpful" if rating == "up" else "not helpful"
+        return f"Thanks, your rating ({verdict}) was saved.", ""
 
     def models_text(self) -> str:
         """The models in use, read-only."""
-        cfg = self.app.settings
-        return (f"language model: {cfg.llm.provider}"
-                f"{' (' + str(cfg.llm.model_path) + ')' if cfg.llm.model_path else ''}; "
-                f"embeddings: {self.app.index.info.name}")
+        try:
+            llm = self.app.generator.name
+        except PodiumError as exc:  # e.g. the model file is missing: say so, keep the page up
+            llm = f"unavailable ({exc})"
+        return f"language model: {llm}; embeddings: {self.app.index.info.name}"
 
     def document_choices(self) -> list[tuple[str, str]]:
         """(label, doc_id) of every complete document, for dropdowns."""
@@ -162,9 +173,10 @@ class ChatPage:
             return '<div class="empty">Choose a transcript to read.</div>'
         return render.transcript(doc)
 
-    def upload(self, files: list[Any] | None, progress: Any = None
+    def upload(self, files: list[Any] | None, progress: Any = _PROGRESS
                ) -> tuple[str, Any, Any, Any]:
-        """Copy uploaded files under the data dir and ingest them; say what was skipped."""
+        """Copy uploaded files under the data dir and ingest them (the page shows the ingest
+        progress bar); say what was skipped and why."""
         paths = [Path(getattr(f, "name", f)) for f in files or []]
         if not paths:
             return ("Choose one or more files.", *self._refreshed())
@@ -176,7 +188,7 @@ class ChatPage:
             shutil.copyfile(path, target)
             kept.append(target)
         try:
-            report = self.app.ingest(kept, progress=False)
+            report = self.app.ingest(kept, progress=progress is not None)
         except PodiumError as exc:
             return (f"Nothing was ingested: {exc}", *self._refreshed())
         lines = [report.summary()]
@@ -199,6 +211,11 @@ class ChatPage:
         choices = self.document_choices()
         return (gr.update(value=self.library_rows()), gr.update(choices=choices),
                 gr.update(choices=choices))
+
+
+def _blank(value: str | None) -> str | None:
+    """A text box's value, None when empty (Gradio sends None or "")."""
+    return (value or "").strip() or None
 
 
 def _citation(answer: Answer | None, label: str | None) -> Citation | None:

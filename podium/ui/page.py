@@ -28,7 +28,7 @@ def build_page(app: Podium) -> Any:
         gr.Markdown("## Podium — answers from the transcripts, with their exact words")
         with gr.Tab("Ask"), gr.Row():
             with gr.Column(scale=3):
-                chat = gr.HTML(render.conversation([]), elem_id="conversation")
+                chat = gr.HTML(render.conversation([]), elem_id="conversation", max_height=520)
                 question = gr.Textbox(label="Question", elem_id="question", lines=2,
                                       placeholder="What did Kuleba say about ammunition?")
                 with gr.Row():
@@ -46,14 +46,14 @@ def build_page(app: Podium) -> Any:
                     docs = gr.Dropdown(choices=page.document_choices(), multiselect=True,
                                        label="Only these transcripts", elem_id="f-doc")
                 with gr.Row():
-                    up = gr.Button("👍", elem_id="fb-up", scale=0)
-                    down = gr.Button("👎", elem_id="fb-down", scale=0)
+                    up = gr.Button("Helpful", elem_id="fb-up", scale=1)
+                    down = gr.Button("Not helpful", elem_id="fb-down", scale=1)
                     comment = gr.Textbox(label="Comment on the latest answer (optional)",
                                          elem_id="fb-comment", lines=1, scale=4)
                 feedback_status = gr.Markdown("", elem_id="fb-status")
             with gr.Column(scale=2):
                 viewer = gr.HTML('<div class="empty">Click a citation to open its '
-                                 "transcript here.</div>", elem_id="viewer")
+                                 "transcript here.</div>", elem_id="viewer", max_height=620)
                 with gr.Accordion("Sources of the latest answer", open=False):
                     sources = gr.HTML(render.sources(None), elem_id="sources")
                 gr.Textbox(value=page.models_text(), label="Models", interactive=False,
@@ -70,7 +70,7 @@ def build_page(app: Podium) -> Any:
             upload = gr.File(label="Add transcripts (.txt .md .html .jsonl .jsonl.gz)",
                              file_count="multiple", elem_id="upload")
             upload_status = gr.Markdown("", elem_id="upload-status")
-            lib_text = gr.HTML("", elem_id="lib-text")
+            lib_text = gr.HTML("", elem_id="lib-text", max_height=620)
 
         ask_inputs = [question, session, speaker, after, before, docs]
         ask_outputs = [chat, session, chips, sources, question]

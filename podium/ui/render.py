@@ -99,7 +99,7 @@ def sources(answer: Answer | None) -> str:
 
 
 CSS = """
-#conversation {max-height: 60vh; overflow-y: auto;}
+#conversation, #viewer, #lib-text {overflow-y: auto !important;}
 #conversation .turn {margin: 0 0 1.2em 0;}
 #conversation .question {font-weight: 600; margin-bottom: .3em;}
 #conversation .standalone {font-size: .85em; opacity: .7;}
@@ -110,11 +110,12 @@ CSS = """
 #conversation .meta {font-size: .75em; opacity: .6;}
 sup.cite {font-weight: 600; color: #1d4ed8;}
 #citations label {border-radius: 999px !important; padding: 2px 10px !important;}
-#viewer {max-height: 60vh; overflow-y: auto;}
+#viewer .doc-head {position: sticky; top: -16px; padding-top: 16px; z-index: 1; padding-bottom: .4em;
+  background: #ffffff; border-bottom: 1px solid #e5e7eb;}
+.dark #viewer .doc-head {background: #0b0f19; border-bottom-color: #374151;}
 #viewer .doc-title {font-weight: 700;}
 #viewer .doc-about, #viewer .doc-id, #viewer .doc-cited {font-size: .85em; opacity: .75;}
 #viewer .doc-text, #lib-text .doc-text {white-space: pre-wrap; margin-top: .6em;}
 #viewer mark#podium-hl {background: #fde047; padding: 1px 0;}
-#lib-text {max-height: 60vh; overflow-y: auto;}
 table.sources td.quote {font-size: .85em;}
 """
