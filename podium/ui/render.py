@@ -110,7 +110,7 @@ CSS = """
 #conversation .meta {font-size: .75em; opacity: .6;}
 sup.cite {font-weight: 600; color: #1d4ed8;}
 #citations label {border-radius: 999px !important; padding: 2px 10px !important;}
-#viewer .doc-head {position: sticky; top: -16px; padding-top: 16px; z-index: 1; padding-bottom: .4em;
+#viewer .doc-head {position: sticky; top: -16px; padding: 16px 0 .4em 0; z-index: 1;
   background: #ffffff; border-bottom: 1px solid #e5e7eb;}
 .dark #viewer .doc-head {background: #0b0f19; border-bottom-color: #374151;}
 #viewer .doc-title {font-weight: 700;}

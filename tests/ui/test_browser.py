@@ -407,14 +407,15 @@ def test_script_in_a_transcript_cannot_run(driver: Any, server: Server) -> None:
     _click(driver, chosen[0])
     _click(driver, driver.find_element(By.ID, "lib-read"))
 
-    def shown() -> str:
+    def shown() -> str | None:
+        """The text #lib-text shows once the transcript is in, else None."""
         box = driver.find_element(By.ID, "lib-text")
         values = [e.get_attribute("value") or "" for e in
                   box.find_elements(By.CSS_SELECTOR, "textarea, input")]
-        return "\n".join([box.text, *values])
+        text = "\n".join([box.text, *values])
+        return text if "The summit starts on Tuesday" in text else None
 
-    text = _wait("the transcript in #lib-text", lambda: (t := shown()) and
-                 "The summit starts on Tuesday" in t and t, 30)
+    text = _wait("the transcript in #lib-text", shown, 30)
     time.sleep(0.5)  # let an injected <img onerror> fire, were there one
     assert driver.execute_script("return typeof window.__pwned;") == "undefined"
     assert "<script>window.__pwned = 1</script>" in text, text
