@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/browser.sh
-export PODIUM_REQUIRE_BROWSER=1
+export REQUIRE_BROWSER=1
 .venv/bin/ruff check podium tests bench
 .venv/bin/mypy
 .venv/bin/pytest

@@ -5,7 +5,7 @@ corpus plus one hostile transcript. The tests use only the page's DOM contract i
 (element ids, data-state, li.citation, mark#podium-hl).
 
 Needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/browser.sh installs them). Without
-them the tests skip, unless PODIUM_REQUIRE_BROWSER=1 (CI), where they fail. PODIUM_SCREENSHOT=PATH
+them the tests skip, unless REQUIRE_BROWSER=1 (CI), where they fail. UI_SCREENSHOT=PATH
 saves the citation screenshot there (e.g. docs/ui-citation.png) instead of pytest's tmp dir.
 """
 
@@ -99,16 +99,16 @@ def _require_browser() -> None:
         return
     reason = (f"{' and '.join(missing)} missing: run scripts/browser.sh "
               "(apt-get install chromium chromium-driver)")
-    if os.environ.get("PODIUM_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"PODIUM_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
     pytest.skip(reason)
 
 
 def _podium_env() -> dict[str, str]:
     """The environment of the podium subprocesses: the real default stack, nothing else.
 
-    Every PODIUM_* variable is dropped (podium rejects ones that are not settings, such as
-    PODIUM_REQUIRE_BROWSER); only the models dir is passed, as in tests/integration.
+    Every PODIUM_* variable is dropped (a developer's own settings must not change what the
+    test runs); only the models dir is passed, as in tests/integration.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
     env["PODIUM_MODELS_DIR"] = os.environ.get("PODIUM_MODELS_DIR",
@@ -356,7 +356,7 @@ def test_ask_stream_click_citation_highlights_exact_quote(
     head = driver.execute_script("return arguments[0].textContent;", heads[0]).strip() \
         if heads else None
 
-    shot = Path(os.environ.get("PODIUM_SCREENSHOT") or tmp_path / "ui-citation.png")
+    shot = Path(os.environ.get("UI_SCREENSHOT") or tmp_path / "ui-citation.png")
     _screenshot(driver, mark, shot)
     print(f"screenshot: {shot}")
 
