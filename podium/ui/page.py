@@ -101,7 +101,7 @@ def launch(app: Podium, *, host: str | None = None, port: int | None = None) -> 
     blocks = build_page(app)
     blocks.launch(server_name=host or settings.host, server_port=port or settings.port,
                   share=False, auth=auth, css=render.CSS, show_error=False,
-                  max_file_size=int(settings.max_upload_mb * 2**20), footer_links=[])
+                  max_file_size=int(settings.max_upload_mb * 2**20), footer_links=[], quiet=True)
 
 
 __all__ = ["Session", "build_page", "launch"]
