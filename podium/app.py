@@ -18,7 +18,7 @@ from podium.models import build_embedder, build_generator
 from podium.qa.engine import QAEngine
 from podium.qa.generate import Generator, Turn
 from podium.qa.retrieve import Filters, HybridRetriever
-from podium.qa.schema import Answer, Done, Event
+from podium.qa.schema import Answer, Done, Event, final_answer
 from podium.vectorstore.chroma import ChunkIndex, EmbeddingInfo
 from podium.vectorstore.docstore import DocumentStore
 
@@ -128,10 +128,7 @@ class Conversation:
 
     def ask(self, question: str) -> Answer:
         """Answer a question in the context of this conversation."""
-        for event in self.stream(question):
-            if isinstance(event, Done):
-                return event.answer
-        raise AssertionError("the answer stream ended without an answer")
+        return final_answer(self.stream(question))
 
     def stream(self, question: str) -> Iterator[Event]:
         """Stream an answer; the turn is remembered once it is done."""

@@ -14,9 +14,18 @@ from podium.qa.compose import Composer
 from podium.qa.evidence import Evidence, select_evidence
 from podium.qa.generate import Generator, Turn, quote
 from podium.qa.retrieve import Filters, HybridRetriever
-from podium.qa.schema import Answer, Delta, Done, Event, Revised, Source, Standalone
+from podium.qa.schema import (
+    Answer,
+    Delta,
+    Done,
+    Event,
+    Revised,
+    Source,
+    Standalone,
+    final_answer,
+)
 from podium.qa.support import SentenceChecker
-from podium.vectorstore.docstore import DocumentStore
+from podium.vectorstore.docstore import DocumentStore, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +54,7 @@ class QAEngine:
     def ask(self, question: str, *, history: Sequence[Turn] = (),
             filters: Filters | None = None) -> Answer:
         """Answer one question; an abstention carries no citations."""
-        for event in self.stream(question, history=history, filters=filters):
-            if isinstance(event, Done):
-                return event.answer
-        raise AssertionError("the answer stream ended without an answer")
+        return final_answer(self.stream(question, history=history, filters=filters))
 
     def stream(self, question: str, *, history: Sequence[Turn] = (),
                filters: Filters | None = None) -> Iterator[Event]:
@@ -67,9 +73,10 @@ class QAEngine:
         abstained = evidence.should_abstain(self._settings)
         logger.info("evidence: best similarity %.3f, coverage %.2f, abstain=%s",
                     evidence.best_similarity, evidence.coverage, abstained)
-        composer = self._composer(standalone, evidence)
         first: float | None = None
+        text, citations = "", []
         if not abstained:
+            composer = self._composer(standalone, evidence)
             for piece in self._generator.stream(standalone, evidence.passages):
                 if shown := composer.feed(piece):
                     first = first or time.perf_counter()
@@ -87,7 +94,7 @@ class QAEngine:
                 if outcome == "answer":
                     yield Revised(composer.text)
             abstained = outcome != "answer"
-        text, citations = composer.text, composer.citations()
+            text, citations = composer.text, composer.citations()
         if abstained:
             text, citations = self._abstention(standalone, filters, retrieval.scope), []
             yield Revised(text) if first else Delta(text)
@@ -109,9 +116,8 @@ class QAEngine:
 
     def _composer(self, question: str, evidence: Evidence) -> Composer:
         passages = evidence.passages
-        texts = {d: self._original_text(d) for d in {p.doc_id for p in passages}}
-        verified = {i + 1 for i, p in enumerate(passages)
-                    if (text := texts[p.doc_id]) is not None and text[p.start:p.end] == p.text}
+        # select_evidence cut every passage from its stored text (same content hash): all verbatim
+        verified = set(range(1, len(passages) + 1))
         checker = SentenceChecker(question, passages, verified, self._retriever.embed,
                                   evidence.vectors, self._citations)
         return Composer(checker, passages)
@@ -136,16 +142,12 @@ class QAEngine:
         verified = composer.checker.verified
         return next((n for n in cited if n in verified), min(verified, default=1))
 
-    def _abstention(self, question: str, filters: Filters | None, scope: object) -> str:
-        if filters is not None and filters.active and getattr(scope, "empty", False):
+    @staticmethod
+    def _abstention(question: str, filters: Filters | None, scope: Scope | None) -> str:
+        if filters is not None and scope is not None and scope.empty:
             return (f"No indexed transcript matches the filters ({filters.describe()}). "
                     "Widen or remove them.")
         return abstention_text(question)
-
-    def _original_text(self, doc_id: str) -> str | None:
-        doc = self._docstore.get(doc_id)
-        return doc.text if doc else None
-
 
 def _checked(question: str) -> str:
     question = question.strip()

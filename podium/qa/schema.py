@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -93,3 +94,11 @@ class Done:
 
 
 Event = Standalone | Delta | Revised | Done
+
+
+def final_answer(events: Iterable[Event]) -> Answer:
+    """Run an answer stream to its end; the Done event's answer."""
+    for event in events:
+        if isinstance(event, Done):
+            return event.answer
+    raise AssertionError("the answer stream ended without an answer")

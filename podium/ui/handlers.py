@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
+
 from podium.app import Conversation, Podium
 from podium.errors import PodiumError
 from podium.feedback import FeedbackStore
@@ -25,13 +27,7 @@ from podium.ui.render import Turn
 logger = logging.getLogger(__name__)
 
 
-def _track_tqdm() -> Any:
-    import gradio as gr
-
-    return gr.Progress(track_tqdm=True)
-
-
-_PROGRESS = _track_tqdm()
+_PROGRESS = gr.Progress(track_tqdm=True)  # shows the ingest's tqdm bar on the page
 
 
 @dataclass
@@ -66,8 +62,6 @@ class ChatPage:
             after: str | None = "", before: str | None = "", docs: list[str] | None = None
             ) -> Iterator[tuple[str, Session, Any, str, str]]:
         """Stream an answer: yields (conversation, session, chips, sources, question box)."""
-        import gradio as gr
-
         state = self._session(session)
         question = (question or "").strip()
         if not question:
@@ -80,7 +74,6 @@ class ChatPage:
             state.conversation.filters = Filters(
                 speaker=_blank(speaker), after=_blank(after), before=_blank(before),
                 docs=tuple(docs or ()))
-            self.app.require_index()
             for event in state.conversation.stream(question):
                 if isinstance(event, Standalone):
                     turn.standalone = event.question
@@ -103,8 +96,6 @@ class ChatPage:
 
     def new_chat(self, session: Session | None) -> tuple[str, Session, Any, str, str]:
         """Forget the conversation; start a new one."""
-        import gradio as gr
-
         state = self._session(session)
         state.conversation.reset()
         state.turns.clear()
@@ -149,22 +140,14 @@ class ChatPage:
 
     def document_choices(self) -> list[tuple[str, str]]:
         """(label, doc_id) of every complete document, for dropdowns."""
-        out = []
-        for doc_id in self.app.docstore.doc_ids():
-            doc = self.app.docstore.get(doc_id)
-            if doc is not None and doc.status == "complete":
-                out.append((f"{doc.title} ({doc.date or 'undated'})"[:100], doc_id))
-        return out
+        return [(f"{d.title} ({d.date or 'undated'})"[:100], d.doc_id)
+                for d in self.app.docstore.listing() if d.status == "complete"]
 
     def library_rows(self) -> list[list[Any]]:
         """One row per document: doc_id, title, date, speakers, chunks."""
-        rows = []
-        for doc_id in self.app.docstore.doc_ids():
-            doc = self.app.docstore.get(doc_id)
-            if doc is not None:
-                rows.append([doc.doc_id, doc.title, doc.date or "", ", ".join(doc.speakers),
-                             doc.n_chunks if doc.status == "complete" else "pending"])
-        return rows
+        return [[d.doc_id, d.title, d.date or "", ", ".join(d.speakers),
+                 d.n_chunks if d.status == "complete" else "pending"]
+                for d in self.app.docstore.listing()]
 
     def read(self, doc_id: str | None) -> str:
         """A whole transcript, escaped."""
@@ -206,8 +189,6 @@ class ChatPage:
         return (f"Deleted {doc_id} from the index.", *self._refreshed())
 
     def _refreshed(self) -> tuple[Any, Any, Any]:
-        import gradio as gr
-
         choices = self.document_choices()
         return (gr.update(value=self.library_rows()), gr.update(choices=choices),
                 gr.update(choices=choices))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from html import escape
 
+from podium.qa.citations import MARKER
 from podium.qa.schema import Answer, Citation
 from podium.vectorstore.docstore import StoredDocument
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass
@@ -26,7 +24,7 @@ class Turn:
 
 def _answer_text(text: str) -> str:
     """Escaped answer text with [n] markers as superscript chips."""
-    return _MARKER.sub(r'<sup class="cite">[\1]</sup>', escape(text))
+    return MARKER.sub(r'<sup class="cite">[\1]</sup>', escape(text))
 
 
 def citation_label(c: Citation) -> str:

@@ -81,6 +81,18 @@ class StoredDocument:
 
 
 @dataclass(frozen=True)
+class DocumentInfo:
+    """What the Library lists of a document (no text)."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    speakers: list[str]
+    status: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
 class KeywordHit:
     """A chunk found by the keyword index, with its BM25 score (higher is better)."""
 
@@ -249,6 +261,12 @@ class DocumentStore:
             return None
         return StoredDocument(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]),
                               json.loads(row[7]), row[8], row[9])
+
+    def listing(self) -> list[DocumentInfo]:
+        """Every document's metadata, without its text, by doc_id."""
+        rows = self._conn.execute(
+            "SELECT doc_id, title, date, speakers, status, n_chunks FROM documents ORDER BY doc_id")
+        return [DocumentInfo(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
     def doc_ids(self) -> list[str]:
         """Every stored document id."""

@@ -24,8 +24,7 @@ def _passage(sentence: str, speaker: str = "SECRETARY BLINKEN") -> Passage:
                    sentence, 0.6, 0.5)
 
 
-PASSAGES = [_passage(s) for s in re.findall(r"[^.]+\.", TEXT)]
-PASSAGES = [_passage(p.text.strip()) for p in PASSAGES]
+PASSAGES = [_passage(s.strip()) for s in re.findall(r"[^.]+\.", TEXT)]
 
 
 def _composer(question: str, verified: set[int] | None = None) -> Composer:

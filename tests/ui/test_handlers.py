@@ -78,8 +78,6 @@ def test_errors_and_an_empty_index_read_as_messages(fake_app: Podium) -> None:
     updates, _ = _ask(page, "Anything?")
     assert 'data-state="error"' in updates[-1][0]
     assert "nothing is indexed" in updates[-1][0] and "Traceback" not in updates[-1][0]
-    updates, _ = _ask(page, QUESTION, after="last week")
-    assert "YYYY-MM-DD" in updates[-1][0] or "nothing is indexed" in updates[-1][0]
 
 
 def test_filters_reach_the_answer(page: ChatPage) -> None:
@@ -88,6 +86,8 @@ def test_filters_reach_the_answer(page: ChatPage) -> None:
     assert all("BLINKEN" in (s.speaker or "") for s in session.latest.sources)
     updates, _ = _ask(page, QUESTION, after="2031-01-01")
     assert "No indexed transcript matches the filters" in updates[-1][0]
+    updates, _ = _ask(page, QUESTION, after="last week")
+    assert 'data-state="error"' in updates[-1][0] and "YYYY-MM-DD" in updates[-1][0]
 
 
 def test_follow_up_and_new_conversation(page: ChatPage) -> None:
