@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from podium.config import LoadedSettings, Settings, flatten, load_settings
 from podium.errors import PodiumError
 from podium.eval.cli import add_eval_parser, run_eval
@@ -56,8 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--prune", action="store_true",
                         help="remove indexed documents that are not in these inputs")
     ingest.add_argument("--reindex", action="store_true",
-                        help="re-embed everything (after changing the embedding model)")
+                        help="re-chunk and re-embed these inputs from scratch (after changing "
+                             "ingest.chunk_tokens); for a new embedding model use `podium reindex`")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    reindex = sub.add_parser(
+        "reindex", parents=[common],
+        help="re-embed every stored transcript with the configured embedding model")
+    reindex.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     filters = _filter_options()
     ask = sub.add_parser("ask", parents=[common, filters], help="answer one question")
@@ -96,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             settings_file=getattr(args, "settings", None),
             profile=getattr(args, "profile", None),
             overrides={"data_dir": args.data_dir} if hasattr(args, "data_dir") else None)
-        handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "ui": _ui, "config": _config,
-                   "eval": run_eval}[args.command]
+        handler = {"ingest": _ingest, "reindex": _reindex, "ask": _ask, "chat": _chat,
+                   "ui": _ui, "config": _config, "eval": run_eval}[args.command]
         return handler(args, loaded)
     except PodiumError as exc:
         print(f"podium: {exc}", file=sys.stderr)
@@ -129,6 +137,12 @@ def _ingest(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         print("podium: nothing could be ingested", file=sys.stderr)
         return 1
     return 0
+
+
+def _reindex(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    report = _app(loaded.settings).reindex(progress=not args.no_progress)
+    print(report.summary())
+    return 130 if report.interrupted else 0
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -215,8 +229,7 @@ def _ui(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _config(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    values = flatten(loaded.settings)
-    values = {k: ("(set)" if k.endswith("password") and v else v) for k, v in values.items()}
+    values = flatten(loaded.settings)  # secrets are SecretStr: shown as "(set)" by _plain
     if args.json:
         rows = {k: {"value": _plain(v), "source": loaded.source_of(k)} for k, v in values.items()}
         print(json.dumps(rows, indent=2))
@@ -228,4 +241,6 @@ def _config(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return "(set)"
     return str(value) if isinstance(value, Path) else value

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from podium.errors import ConfigError
 
@@ -42,34 +42,106 @@ class IngestSettings(_Section):
     )
 
 
-class EmbeddingSettings(_Section):
-    provider: Literal["local", "fake"] = Field(
-        "local", description="local: packaged all-MiniLM-L6-v2 (int8 ONNX); fake: tests only."
+LLMProvider = Literal[
+    "local", "llamacpp", "openai_compatible", "ollama", "openai", "extractive", "fake"]
+EmbeddingProvider = Literal["local", "huggingface", "openai_compatible", "ollama", "openai", "fake"]
+
+# Providers that talk to a server, and the base URL each uses when none is set.
+SERVER_DEFAULT_URLS: dict[str, str | None] = {
+    "openai_compatible": None,
+    "ollama": "http://127.0.0.1:11434",
+    "openai": "https://api.openai.com/v1",
+}
+
+
+def _secret(description: str) -> Any:
+    return Field(None, description=description, json_schema_extra={"secret": True})
+
+
+class _ModelSection(_Section):
+    """What a language or embedding model section shares: which model, and where it is served."""
+
+    model: str | None = Field(
+        None,
+        description="The model: a file or folder for llamacpp / huggingface, the name the "
+                    "server knows for openai_compatible, ollama and openai.",
+    )
+    base_url: str | None = Field(
+        None, description="Server address for openai_compatible (required), ollama "
+                          "(default http://127.0.0.1:11434) and openai (default its API).")
+    api_key: SecretStr | None = _secret(
+        "Key for the server; only from the environment (PODIUM_LLM__API_KEY, "
+        "PODIUM_EMBEDDING__API_KEY). openai also reads OPENAI_API_KEY.")
+    request_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the server.")
+
+    def _check_model(self, section: str, provider: str, needs_model: set[str]) -> None:
+        if provider in needs_model and not self.model:
+            raise ValueError(f"provider {provider!r} needs {section}.model "
+                             f"(PODIUM_{section.upper()}__MODEL=…)")
+        if provider not in needs_model and self.model:
+            raise ValueError(f"{section}.model is not used by provider {provider!r}")
+        if provider == "openai_compatible" and not self.base_url:
+            raise ValueError(f"provider 'openai_compatible' needs {section}.base_url, "
+                             "e.g. http://127.0.0.1:8000/v1")
+
+    def server_url(self, provider: str) -> str:
+        """The base URL a server provider talks to."""
+        url = self.base_url or SERVER_DEFAULT_URLS.get(provider)
+        assert url is not None, "validated: openai_compatible has a base_url"
+        return url
+
+
+class EmbeddingSettings(_ModelSection):
+    provider: EmbeddingProvider = Field(
+        "local",
+        description="local: packaged all-MiniLM-L6-v2 (int8 ONNX); huggingface: a local "
+                    "sentence-transformers folder (extra [huggingface]); openai_compatible, "
+                    "ollama, openai: a server (extras of the same names); fake: tests only.",
     )
     batch_size: int = Field(16, ge=1, le=256, description="Texts embedded per model call.")
     threads: int = Field(2, ge=1, description="CPU threads for the embedding model.")
 
+    @model_validator(mode="after")
+    def _provider_needs(self) -> EmbeddingSettings:
+        self._check_model("embedding", self.provider,
+                          {"huggingface", "openai_compatible", "ollama", "openai"})
+        return self
 
-class LLMSettings(_Section):
-    provider: Literal["local", "extractive", "fake"] = Field(
+
+class LLMSettings(_ModelSection):
+    provider: LLMProvider = Field(
         "local",
         description=(
-            "local: packaged Qwen2.5-Coder-1.5B-Instruct GGUF via xllamacpp; "
-            "extractive: no generative model, quotes the best sentences; fake: tests only."
+            "local: packaged Qwen2.5-Coder-1.5B-Instruct GGUF via xllamacpp; llamacpp: the GGUF "
+            "file in llm.model; openai_compatible, ollama, openai: a server (extras of the same "
+            "names); extractive: no generative model, quotes the best sentences; fake: tests."
         ),
     )
-    model_path: Path | None = Field(
-        None, description="A GGUF file to use instead of the packaged model (local provider)."
+    runtime: Literal["xllamacpp", "llama-cpp-python"] = Field(
+        "xllamacpp",
+        description="What runs a GGUF for local and llamacpp: xllamacpp (installed) or "
+                    "llama-cpp-python (extra [llamacpp]).",
+    )
+    chat_format: str | None = Field(
+        None,
+        description="Chat template for a GGUF that lacks one: a name in podium/prompts/formats "
+                    "(e.g. chatml). Unset: the model's own template.",
     )
     context_window: int = Field(4096, ge=512, description="Model context in tokens.")
     max_tokens: int = Field(200, ge=16, description="Most tokens generated for one answer.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
-    threads: int = Field(2, ge=1, description="CPU threads for generation.")
+    threads: int = Field(2, ge=1, description="CPU threads for generation (local GGUF runtimes).")
     seed: int = Field(42, description="Sampling seed, for repeatable answers.")
     prompt: str = Field("answer", description="Prompt template name in podium/prompts/.")
     condense_prompt: str = Field(
         "condense", description="Prompt that rewrites a follow-up into a standalone question."
     )
+
+    @model_validator(mode="after")
+    def _provider_needs(self) -> LLMSettings:
+        self._check_model("llm", self.provider,
+                          {"llamacpp", "openai_compatible", "ollama", "openai"})
+        return self
 
 
 class RetrievalSettings(_Section):
@@ -121,8 +193,8 @@ class UISettings(_Section):
     host: str = Field("127.0.0.1", description="Address the page listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the page listens on.")
     username: str | None = Field(None, description="Login name; with a password, the page asks.")
-    password: str | None = Field(
-        None, description="Login password; set it with PODIUM_UI__PASSWORD, not in a file.")
+    password: SecretStr | None = _secret(
+        "Login password; only from the environment (PODIUM_UI__PASSWORD).")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest file the Library accepts.")
 
 
@@ -249,6 +321,12 @@ def load_settings(
     _merge(merged, sources, _env_layer(env), "env")
     if overrides:
         _merge(merged, sources, _unflatten(dict(overrides)), "command line")
+    for key in secret_keys():
+        if key in sources and sources[key] != "env":
+            variable = ENV_PREFIX + key.upper().replace(".", ENV_NESTING)
+            raise ConfigError(
+                f"{key} is a secret and was set in {sources[key]}",
+                hint=f"remove it there and set the environment variable {variable} instead")
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
@@ -262,10 +340,22 @@ def load_settings(
     return LoadedSettings(settings=settings, sources=sources)
 
 
+def secret_keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
+    """Dotted keys of the settings that only the environment may set (keys, passwords)."""
+    keys = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys += secret_keys(annotation, f"{prefix}{name}.")
+        elif isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"):
+            keys.append(prefix + name)
+    return keys
+
+
 def flatten(model: BaseModel, prefix: str = "") -> dict[str, Any]:
     """Settings as {dotted.key: value}, for display."""
     out: dict[str, Any] = {}
-    for name in type(model).model_fields:
+    for name in sorted(type(model).model_fields, key=lambda n: n != "provider"):  # provider first
         value = getattr(model, name)
         key = f"{prefix}{name}"
         if isinstance(value, BaseModel):

@@ -110,11 +110,11 @@ def test_missing_model_file_gives_a_message_not_a_traceback(
         fake_env: Path, seed_copy: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     main(["ingest", "--no-progress", str(seed_copy)])
-    monkeypatch.setenv("PODIUM_LLM__PROVIDER", "local")
-    monkeypatch.setenv("PODIUM_LLM__MODEL_PATH", str(fake_env / "missing.gguf"))
+    monkeypatch.setenv("PODIUM_LLM__PROVIDER", "llamacpp")
+    monkeypatch.setenv("PODIUM_LLM__MODEL", str(fake_env / "missing.gguf"))
     assert main(["ask", "What did Kuleba say about deliveries of ammunition?"]) == 2
     err = capsys.readouterr().err
-    assert "missing.gguf not found" in err and "llm.model_path" in err
+    assert "missing.gguf not found" in err and "llm.model" in err
 
 
 def test_eval_export_feedback_writes_case_templates(fake_env: Path, seed_copy: Path,
@@ -134,3 +134,29 @@ def test_eval_export_feedback_writes_case_templates(fake_env: Path, seed_copy: P
     case = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert case["question"] == "What did Kuleba say about deliveries of ammunition?"
     assert case["feedback"]["rating"] == "up" and case["answers"] == []
+
+
+def test_config_never_prints_a_secret(fake_env: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PODIUM_LLM__API_KEY", "sk-very-secret")
+    monkeypatch.setenv("PODIUM_UI__PASSWORD", "hunter2")
+    assert main(["config", "--json"]) == 0
+    out = capsys.readouterr().out
+    rows = json.loads(out)
+    assert rows["llm.api_key"] == {"value": "(set)", "source": "env"}
+    assert rows["embedding.api_key"] == {"value": None, "source": "default"}
+    assert main(["config"]) == 0
+    out += capsys.readouterr().out
+    assert "sk-very-secret" not in out and "hunter2" not in out
+
+
+def test_reindex_command_re_embeds_what_is_stored(fake_env: Path, seed_copy: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reindex"]) == 2
+    assert "podium ingest" in capsys.readouterr().err
+    main(["ingest", "--no-progress", str(seed_copy)])
+    capsys.readouterr()
+    assert main(["reindex", "--no-progress"]) == 0
+    assert "reindex done: 5 documents" in capsys.readouterr().out
+    assert main(["ask", "--json", "What did Kuleba say about deliveries of ammunition?"]) == 0
+    assert json.loads(capsys.readouterr().out)["citations"]

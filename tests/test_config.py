@@ -61,3 +61,53 @@ def test_broken_toml_is_reported(tmp_path: Path) -> None:
 def test_flatten_lists_every_setting() -> None:
     flat = flatten(load_settings(env={}, discover=False).settings)
     assert {"data_dir", "llm.provider", "embedding.provider", "retrieval.top_k"} <= set(flat)
+
+
+def test_a_profile_switches_the_model_server_and_env_overrides_its_model(tmp_path: Path) -> None:
+    base = tmp_path / "settings.toml"
+    base.write_text('[llm]\nprovider = "local"\n')
+    (tmp_path / "settings.ollama.toml").write_text(
+        '[llm]\nprovider = "ollama"\nmodel = "qwen2.5:1.5b"\n'
+        '[embedding]\nprovider = "ollama"\nmodel = "nomic-embed-text"\n')
+    env = {"PODIUM_PROFILE": "ollama", "PODIUM_LLM__MODEL": "llama3.2:3b"}
+    s = load_settings(settings_file=base, env=env).settings
+    assert (s.llm.provider, s.llm.model, s.llm.server_url("ollama")) == (
+        "ollama", "llama3.2:3b", "http://127.0.0.1:11434")
+    assert (s.embedding.provider, s.embedding.model) == ("ollama", "nomic-embed-text")
+
+
+@pytest.mark.parametrize(("env", "fragment"), [
+    ({"PODIUM_LLM__PROVIDER": "ollama"}, "needs llm.model"),
+    ({"PODIUM_LLM__PROVIDER": "openai_compatible", "PODIUM_LLM__MODEL": "m"}, "needs llm.base_url"),
+    ({"PODIUM_LLM__PROVIDER": "llamacpp"}, "needs llm.model"),
+    ({"PODIUM_LLM__MODEL": "other.gguf"}, "llm.model is not used by provider 'local'"),
+    ({"PODIUM_EMBEDDING__PROVIDER": "huggingface"}, "needs embedding.model"),
+    ({"PODIUM_LLM__RUNTIME": "vllm"}, "llm.runtime"),
+])
+def test_a_provider_without_what_it_needs_is_refused(env: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment.replace(".", r"\.")):
+        load_settings(env=env, discover=False)
+
+
+@pytest.mark.parametrize("key", ["llm.api_key", "embedding.api_key", "ui.password"])
+def test_secrets_come_only_from_the_environment(tmp_path: Path, key: str) -> None:
+    section, name = key.split(".")
+    base = tmp_path / "settings.toml"
+    base.write_text(f'[{section}]\n{name} = "hunter2"\n')
+    with pytest.raises(ConfigError, match=f"{key} is a secret") as caught:
+        load_settings(settings_file=base, env={})
+    variable = f"PODIUM_{section.upper()}__{name.upper()}"
+    assert variable in str(caught.value) and "hunter2" not in str(caught.value)
+
+    loaded = load_settings(env={variable: "hunter2"}, discover=False)
+    secret = getattr(getattr(loaded.settings, section), name)
+    assert secret.get_secret_value() == "hunter2" and "hunter2" not in repr(loaded.settings)
+
+
+@pytest.mark.parametrize("profile", sorted(p.name.split(".")[1] for p in
+                                           Path(__file__).resolve().parent.parent.glob(
+                                               "settings.*.toml")))
+def test_every_shipped_profile_is_valid(profile: str) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    loaded = load_settings(settings_file=repo / "settings.toml", profile=profile, env={})
+    assert loaded.source_of("llm.provider") == str(repo / f"settings.{profile}.toml")

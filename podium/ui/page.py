@@ -97,7 +97,7 @@ def launch(app: Podium, *, host: str | None = None, port: int | None = None) -> 
     settings = app.settings.ui
     auth = None
     if settings.username and settings.password:
-        auth = (settings.username, settings.password)
+        auth = (settings.username, settings.password.get_secret_value())
     blocks = build_page(app)
     blocks.launch(server_name=host or settings.host, server_port=port or settings.port,
                   share=False, auth=auth, css=render.CSS, show_error=False,
