@@ -14,6 +14,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from podium.config import Settings
 from podium.errors import PodiumError
 from podium.ingest.pipeline import Ingestor, IngestReport
+from podium.ingest.reindex import ReindexReport, reindex
 from podium.models import build_embedder, build_generator
 from podium.qa.engine import QAEngine
 from podium.qa.generate import Generator, Turn
@@ -70,6 +71,11 @@ class Podium:
         with self._ingest_lock():
             ingestor = Ingestor(self.settings.ingest, self.docstore, self.index)
             return ingestor.run(paths, prune=prune, reindex=reindex, progress=progress)
+
+    def reindex(self, *, progress: bool = True) -> ReindexReport:
+        """Re-embed every stored document with the configured embedding model."""
+        with self._ingest_lock():
+            return reindex(self.docstore, self.index, self.settings.ingest, progress=progress)
 
     def delete(self, doc_id: str) -> None:
         """Remove one document from the index and the document store."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import LLM
 
 from podium.config import Settings
-from podium.prompts import load_prompt
+from podium.errors import ModelError, PodiumError
+from podium.prompts import load_chat_format, load_prompt
 from podium.qa.generate import ExtractiveGenerator, Generator, LLMGenerator
 from podium.vectorstore.chroma import EmbeddingInfo
+
+SERVERS = ("openai_compatible", "ollama", "openai")
 
 
 def build_embedder(settings: Settings) -> tuple[BaseEmbedding, EmbeddingInfo]:
@@ -23,6 +27,17 @@ def build_embedder(settings: Settings) -> tuple[BaseEmbedding, EmbeddingInfo]:
 
         fake = FakeEmbedding()
         return fake, EmbeddingInfo(fake.model_name, fake.dimension)
+    if cfg.provider == "huggingface":
+        from podium.providers.huggingface import huggingface_embedding
+
+        folder_model, name = huggingface_embedding(cfg)
+        return folder_model, EmbeddingInfo(name, _dimension(folder_model, name))
+    if cfg.provider in SERVERS:
+        from podium.providers.servers import server_embedding
+
+        server = server_embedding(cfg.provider, cfg)
+        name = f"{cfg.provider}:{cfg.model}"
+        return server, EmbeddingInfo(name, _dimension(server, name))
     raise AssertionError(f"unhandled embedding provider {cfg.provider}")
 
 
@@ -32,18 +47,53 @@ def build_generator(settings: Settings) -> Generator:
     if cfg.provider == "extractive":
         return ExtractiveGenerator()
     prompt, condense = load_prompt(cfg.prompt), load_prompt(cfg.condense_prompt)
-    if cfg.provider == "local":
+    llm, name = _build_llm(settings)
+    return LLMGenerator(llm, prompt, name=name, condense_prompt=condense)
+
+
+def _build_llm(settings: Settings) -> tuple[LLM, str]:
+    """The llama-index LLM of the configured provider, and the name answers report."""
+    cfg = settings.llm
+    if cfg.provider in ("local", "llamacpp"):
         from podium.providers import xllama
 
-        path = cfg.model_path or xllama.packaged_gguf(settings.resolved_models_dir)
-        llm = xllama.XLlamaCppLLM(
-            model_path=str(path), context_window=cfg.context_window, max_tokens=cfg.max_tokens,
-            temperature=cfg.temperature, threads=cfg.threads, seed=cfg.seed)
-        name = xllama.PACKAGED_NAME if cfg.model_path is None else path.stem
-        return LLMGenerator(llm, prompt, name=f"{name} (local, xllamacpp)",
-                            condense_prompt=condense)
+        path = (xllama.packaged_gguf(settings.resolved_models_dir) if cfg.provider == "local"
+                else cfg.model)
+        template = load_chat_format(cfg.chat_format) if cfg.chat_format else None
+        options = dict(model_path=str(path), context_window=cfg.context_window,
+                       max_tokens=cfg.max_tokens, temperature=cfg.temperature,
+                       threads=cfg.threads, seed=cfg.seed, chat_template=template)
+        llm: LLM
+        if cfg.runtime == "llama-cpp-python":
+            from podium.providers.llama_cpp_python import LlamaCppPythonLLM
+
+            llm = LlamaCppPythonLLM(**options)
+        else:
+            llm = xllama.XLlamaCppLLM(**options)
+        stem = xllama.PACKAGED_NAME if cfg.provider == "local" else llm.metadata.model_name
+        return llm, f"{stem} ({cfg.provider}, {cfg.runtime})"
+    if cfg.provider in SERVERS:
+        from podium.providers.servers import server_llm
+
+        return server_llm(cfg.provider, cfg), f"{cfg.model} ({cfg.provider})"
     if cfg.provider == "fake":
         from podium.providers.fake import FakeLLM
 
-        return LLMGenerator(FakeLLM(), prompt, name="fake", condense_prompt=condense)
+        return FakeLLM(), "fake"
     raise AssertionError(f"unhandled llm provider {cfg.provider}")
+
+
+def _dimension(model: BaseEmbedding, name: str) -> int:
+    """Embed one probe text: the model answers, and says how long its vectors are."""
+    try:
+        return len(model.get_text_embedding("dimension probe"))
+    except PodiumError:
+        raise
+    except Exception as exc:  # any client or server failure
+        raise ModelError(f"embedding model {name} did not answer: {_short(exc)}",
+                         hint="check the [embedding] settings (podium config) and that "
+                              "its server is running") from exc
+
+
+def _short(exc: Exception) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]

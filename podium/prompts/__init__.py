@@ -33,3 +33,14 @@ def load_prompt(name: str) -> Prompt:
         raise ConfigError(f"no prompt named {name!r} in podium/prompts",
                           hint="set llm.prompt to an existing template, e.g. 'answer'") from None
     return Prompt(system=system, user=user)
+
+
+def load_chat_format(name: str) -> str:
+    """The Jinja chat template prompts/formats/<name>.jinja, for a GGUF that lacks its own."""
+    try:
+        return (resources.files(__name__) / "formats" / f"{name}.jinja").read_text(
+            encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"no chat format named {name!r} in podium/prompts/formats",
+                          hint="unset llm.chat_format, or name a file there, e.g. 'chatml'"
+                          ) from None

@@ -13,18 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from llama_index.core.base.llms.types import (
-    ChatMessage,
-    ChatResponse,
-    ChatResponseGen,
-    CompletionResponse,
-    CompletionResponseGen,
-    LLMMetadata,
-)
-from llama_index.core.llms.custom import CustomLLM
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ChatResponseGen
 from pydantic import PrivateAttr
 
 from podium.errors import ModelError
+from podium.providers.gguf import GGUFChatLLM
 
 logger = logging.getLogger(__name__)
 
@@ -78,32 +71,18 @@ def _part_path(i: int) -> Path:
     return Path(module.get_part_path())
 
 
-class XLlamaCppLLM(CustomLLM):
-    """A llama-index LLM over xllamacpp's in-process server; applies the GGUF's chat template."""
+class XLlamaCppLLM(GGUFChatLLM):
+    """A GGUF run by xllamacpp's in-process llama.cpp server (the GGUF's chat template)."""
 
-    model_path: str
-    context_window: int = 4096
-    max_tokens: int = 200
-    temperature: float = 0.0
-    threads: int = 2
-    seed: int = 42
     _server: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
     def class_name(cls) -> str:
         return "PodiumXLlamaCppLLM"
 
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(context_window=self.context_window, num_output=self.max_tokens,
-                           is_chat_model=True, model_name=Path(self.model_path).stem)
-
     def _ensure_server(self) -> Any:
         if self._server is None:
-            if not Path(self.model_path).is_file():
-                raise ModelError(f"model file {self.model_path} not found",
-                                 hint="set llm.model_path to a GGUF file, or unset it")
+            self._check_file()
             import xllamacpp
 
             params = xllamacpp.CommonParams()
@@ -113,21 +92,15 @@ class XLlamaCppLLM(CustomLLM):
             params.cpuparams.n_threads = self.threads
             params.cpuparams_batch.n_threads = self.threads
             params.verbosity = -1 if not logger.isEnabledFor(logging.DEBUG) else 3
+            if self.chat_template:
+                params.chat_template = self.chat_template
+                params.use_jinja = True
             try:
                 self._server = xllamacpp.Server(params)
             except Exception as exc:  # the C++ side raises RuntimeError subclasses
                 raise ModelError(f"could not load {self.model_path}: {exc}",
                                  hint="check that the file is a GGUF model") from exc
         return self._server
-
-    def _request(self, messages: Sequence[ChatMessage], stream: bool) -> dict[str, Any]:
-        return {
-            "messages": [{"role": m.role.value, "content": m.content or ""} for m in messages],
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "seed": self.seed,
-            "stream": stream,
-        }
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         with self._lock:
@@ -170,12 +143,3 @@ class XLlamaCppLLM(CustomLLM):
             yield ChatResponse(message=ChatMessage(role="assistant", content=content), delta=delta)
         if errors:
             raise ModelError(f"the model failed: {errors[0]}")
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        reply = self.chat([ChatMessage(role="user", content=prompt)])
-        return CompletionResponse(text=reply.message.content or "")
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any
-                        ) -> CompletionResponseGen:
-        for part in self.stream_chat([ChatMessage(role="user", content=prompt)]):
-            yield CompletionResponse(text=part.message.content or "", delta=part.delta)

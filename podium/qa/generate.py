@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.llms import LLM
 
+from podium.errors import ModelError, PodiumError
 from podium.prompts import Prompt
 from podium.qa.evidence import Passage
 
@@ -77,9 +79,10 @@ class LLMGenerator:
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
         """Ask the model once, yielding text as it is generated."""
-        for part in self.llm.stream_chat(self.messages(question, passages)):
-            if part.delta:
-                yield part.delta
+        with self._reported():
+            for part in self.llm.stream_chat(self.messages(question, passages)):
+                if part.delta:
+                    yield part.delta
 
     def condense(self, history: Sequence[Turn], question: str) -> str:
         """Ask the model to rewrite the follow-up; fall back to carrying the last question."""
@@ -89,12 +92,27 @@ class LLMGenerator:
         for turn in history[-3:]:
             lines += [f"User: {turn.question}", f"Assistant: {_plain(turn.answer)}"]
         user = self._condense.render_user(history="\n".join(lines), question=question)
-        reply = self.llm.chat([ChatMessage(role="system", content=self._condense.system),
-                               ChatMessage(role="user", content=user)]).message.content or ""
+        with self._reported():
+            reply = self.llm.chat([ChatMessage(role="system", content=self._condense.system),
+                                   ChatMessage(role="user", content=user)]).message.content or ""
         rewritten = _first_line(reply)
         if not rewritten or len(rewritten) > MAX_STANDALONE_CHARS:
             return carry_previous(history, question)
         return rewritten
+
+
+    @contextmanager
+    def _reported(self) -> Iterator[None]:
+        """Any failure of the model or its server becomes one readable ModelError."""
+        try:
+            yield
+        except PodiumError:
+            raise
+        except Exception as exc:  # client libraries raise their own error types
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            raise ModelError(f"the language model {self.name} failed: {detail}",
+                             hint="check the [llm] settings (podium config) and, for a server "
+                                  "provider, that the server is running") from exc
 
 
 class ExtractiveGenerator:

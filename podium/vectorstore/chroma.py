@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQuery,
 )
 
-from podium.errors import IndexMismatchError
+from podium.errors import IndexMismatchError, ModelError, PodiumError
 from podium.ingest.chunking import Chunk
 from podium.vectorstore.docstore import Scope
 
@@ -49,7 +51,12 @@ class Hit:
 
 
 class ChunkIndex:
-    """Chunks and their embeddings in one Chroma collection tied to one embedding model."""
+    """Chunks and their embeddings in one Chroma collection tied to one embedding model.
+
+    `podium reindex` fills a second collection, <name>-next, for the configured model beside the
+    live one and swaps it in only when it is complete; a killed re-index leaves the live index
+    as it was, and the next run resumes.
+    """
 
     def __init__(self, path: Path, collection: str, embed_model: BaseEmbedding,
                  info: EmbeddingInfo) -> None:
@@ -62,6 +69,7 @@ class ChunkIndex:
         self._name = collection
         self._embed_model = embed_model
         self.info = info
+        self._finish_interrupted_swap()
         self._open()
         self._mismatch = self._check_model()
 
@@ -71,10 +79,24 @@ class ChunkIndex:
 
         self._collection = self._client.get_or_create_collection(
             self._name,
-            metadata={"embedding_model": self.info.name, "embedding_dim": self.info.dimension},
-            configuration={"hnsw": {"space": "cosine"}},
+            metadata=self._model_metadata(), configuration={"hnsw": {"space": "cosine"}},
         )
         self._store = ChromaVectorStore(chroma_collection=self._collection)
+
+    def _model_metadata(self, **extra: Any) -> dict[str, Any]:
+        return {"embedding_model": self.info.name, "embedding_dim": self.info.dimension, **extra}
+
+    @property
+    def _next_name(self) -> str:
+        return f"{self._name}-next"
+
+    def _finish_interrupted_swap(self) -> None:
+        """A re-index killed between dropping the old collection and renaming the new one."""
+        names = {c.name for c in self._client.list_collections()}
+        if self._name not in names and self._next_name in names:
+            pending = self._client.get_collection(self._next_name)
+            if (pending.metadata or {}).get("complete"):
+                pending.modify(name=self._name)
 
     def _check_model(self) -> IndexMismatchError | None:
         meta = self._collection.metadata or {}
@@ -84,7 +106,8 @@ class ChunkIndex:
         return IndexMismatchError(
             f"the index was built with {built.name} ({built.dimension} dims) but the settings "
             f"ask for {self.info.name} ({self.info.dimension} dims); vectors cannot be mixed",
-            hint="re-index with `podium ingest --reindex PATH…`, or use another --data-dir",
+            hint="run `podium reindex` to embed the stored transcripts with the new model (the "
+                 "old index keeps working until it is done), or go back to the old model",
         )
 
     def _usable(self) -> None:
@@ -106,10 +129,13 @@ class ChunkIndex:
         """Delete a document's chunks, then embed and add the new ones."""
         self._usable()
         self._store.delete(doc_id)
-        if not chunks:
-            return
-        vectors = self._embed_model.get_text_embedding_batch(
-            [c.embedding_text() for c in chunks])
+        if chunks:
+            self._store.add(self._nodes(doc_id, content_hash, title, date, chunks))
+
+    def _nodes(self, doc_id: str, content_hash: str, title: str, date: str | None,
+               chunks: list[Chunk]) -> list[BaseNode]:
+        """The chunks as embedded llama-index nodes."""
+        vectors = self.embed_texts([c.embedding_text() for c in chunks])
         nodes: list[BaseNode] = []
         for chunk, vector in zip(chunks, vectors, strict=True):
             node = TextNode(
@@ -122,7 +148,29 @@ class ChunkIndex:
             )
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc_id)
             nodes.append(node)
-        self._store.add(nodes)
+        return nodes
+
+    def rebuild(self) -> Rebuild:
+        """Start (or resume) filling <name>-next with the configured model's vectors."""
+        names = {c.name for c in self._client.list_collections()}
+        if self._next_name in names:
+            meta = self._client.get_collection(self._next_name).metadata or {}
+            if (meta.get("embedding_model"), meta.get("embedding_dim")) != (
+                    self.info.name, self.info.dimension):
+                self._client.delete_collection(self._next_name)
+        collection = self._client.get_or_create_collection(
+            self._next_name, metadata=self._model_metadata(),
+            configuration={"hnsw": {"space": "cosine"}})
+        return Rebuild(self, collection)
+
+    def _swap_in(self, collection: Any) -> None:
+        """Make a complete <name>-next the live collection."""
+        collection.modify(metadata=self._model_metadata(complete=True))
+        if self._name in {c.name for c in self._client.list_collections()}:
+            self._client.delete_collection(self._name)
+        collection.modify(name=self._name)
+        self._open()
+        self._mismatch = None
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of a document."""
@@ -132,12 +180,26 @@ class ChunkIndex:
     def embed_query(self, query: str) -> list[float]:
         """The query's embedding under the collection's model."""
         self._usable()
-        return list(self._embed_model.get_query_embedding(query))
+        with self._reported():
+            return list(self._embed_model.get_query_embedding(query))
 
     def embed_texts(self, texts: list[str]) -> list[list[float]]:
-        """Embeddings of passages under the collection's model."""
-        self._usable()
-        return [list(v) for v in self._embed_model.get_text_embedding_batch(texts)]
+        """Embeddings of passages under the configured model."""
+        with self._reported():
+            return [list(v) for v in self._embed_model.get_text_embedding_batch(texts)]
+
+    @contextmanager
+    def _reported(self) -> Iterator[None]:
+        """A failing embedding model or server becomes one readable ModelError."""
+        try:
+            yield
+        except PodiumError:
+            raise
+        except Exception as exc:  # client libraries raise their own error types
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            raise ModelError(f"the embedding model {self.info.name} failed: {detail}",
+                             hint="check the [embedding] settings (podium config) and, for a "
+                                  "server provider, that the server is running") from exc
 
     def search(self, embedding: list[float], top_k: int, scope: Scope | None = None
                ) -> list[Hit]:
@@ -175,6 +237,34 @@ class ChunkIndex:
                 vector = np.asarray(by_id[node_id], dtype=np.float32)
                 out[key] = float(vector @ query / (np.linalg.norm(vector) or 1.0))
         return out
+
+
+class Rebuild:
+    """A collection being filled for the configured model; `finish` swaps it in."""
+
+    def __init__(self, index: ChunkIndex, collection: Any) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self._index = index
+        self._collection = collection
+        self._store = ChromaVectorStore(chroma_collection=collection)
+        self._ids = set(collection.get(include=[])["ids"])
+
+    def has(self, doc_id: str, content_hash: str, n_chunks: int) -> bool:
+        """True when a resumed rebuild already holds this version of the document."""
+        return n_chunks > 0 and all(
+            _node_id(doc_id, content_hash, i) in self._ids for i in range(n_chunks))
+
+    def add(self, doc_id: str, content_hash: str, title: str, date: str | None,
+            chunks: list[Chunk]) -> None:
+        """Embed one document's chunks into the new collection."""
+        self._store.delete(doc_id)
+        if chunks:
+            self._store.add(self._index._nodes(doc_id, content_hash, title, date, chunks))
+
+    def finish(self) -> None:
+        """Replace the live collection with this one."""
+        self._index._swap_in(self._collection)
 
 
 def _node_id(doc_id: str, content_hash: str, index: int) -> str:

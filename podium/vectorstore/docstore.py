@@ -90,6 +90,7 @@ class DocumentInfo:
     speakers: list[str]
     status: str
     n_chunks: int
+    content_hash: str
 
 
 @dataclass(frozen=True)
@@ -265,8 +266,16 @@ class DocumentStore:
     def listing(self) -> list[DocumentInfo]:
         """Every document's metadata, without its text, by doc_id."""
         rows = self._conn.execute(
-            "SELECT doc_id, title, date, speakers, status, n_chunks FROM documents ORDER BY doc_id")
-        return [DocumentInfo(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+            "SELECT doc_id, title, date, speakers, status, n_chunks, content_hash FROM documents "
+            "ORDER BY doc_id")
+        return [DocumentInfo(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks as stored at ingest, in order."""
+        rows = self._conn.execute(
+            "SELECT idx, start, end, speaker, body FROM chunks WHERE doc_id=? ORDER BY idx",
+            (doc_id,))
+        return [Chunk(doc_id, r[0], r[1], r[2], r[3] or None, r[4]) for r in rows]
 
     def doc_ids(self) -> list[str]:
         """Every stored document id."""

@@ -179,7 +179,7 @@ def test_another_embedding_model_is_refused_until_reindexed(fake_app: Podium,
     fake_app.ingest([seed_copy], progress=False)
     chroma = fake_app.data_dir / "chroma"
     other = ChunkIndex(chroma, "podium", FakeEmbedding(32), EmbeddingInfo("fake-bow-32", 32))
-    with pytest.raises(IndexMismatchError, match="podium ingest --reindex"):
+    with pytest.raises(IndexMismatchError, match="podium reindex"):
         other.embed_query("NATO")
     other.reset()
     assert other.count() == 0 and other.search(other.embed_query("NATO"), 3) == []
