@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class PodiumError(Exception):
     """An error with a user-facing message and a hint naming the fix."""
@@ -25,3 +28,15 @@ class ModelError(PodiumError):
 
 class IndexMismatchError(PodiumError):
     """The index was built with another embedding model."""
+
+
+@contextmanager
+def model_failures(failed: str, *, hint: str) -> Iterator[None]:
+    """Turn any error of a model library or its server into one readable ModelError."""
+    try:
+        yield
+    except PodiumError:
+        raise
+    except Exception as exc:  # client libraries raise their own error types
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        raise ModelError(f"{failed}: {detail}", hint=hint) from exc

@@ -6,7 +6,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 
 from podium.config import Settings
-from podium.errors import ModelError, PodiumError
+from podium.errors import model_failures
 from podium.prompts import load_chat_format, load_prompt
 from podium.qa.generate import ExtractiveGenerator, Generator, LLMGenerator
 from podium.vectorstore.chroma import EmbeddingInfo
@@ -85,15 +85,7 @@ def _build_llm(settings: Settings) -> tuple[LLM, str]:
 
 def _dimension(model: BaseEmbedding, name: str) -> int:
     """Embed one probe text: the model answers, and says how long its vectors are."""
-    try:
+    with model_failures(f"embedding model {name} did not answer",
+                        hint="check the [embedding] settings (podium config) and that its "
+                             "server is running"):
         return len(model.get_text_embedding("dimension probe"))
-    except PodiumError:
-        raise
-    except Exception as exc:  # any client or server failure
-        raise ModelError(f"embedding model {name} did not answer: {_short(exc)}",
-                         hint="check the [embedding] settings (podium config) and that "
-                              "its server is running") from exc
-
-
-def _short(exc: Exception) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.llms import LLM
 
-from podium.errors import ModelError, PodiumError
+from podium.errors import model_failures
 from podium.prompts import Prompt
 from podium.qa.evidence import Passage
 
@@ -100,19 +100,11 @@ class LLMGenerator:
             return carry_previous(history, question)
         return rewritten
 
-
-    @contextmanager
-    def _reported(self) -> Iterator[None]:
-        """Any failure of the model or its server becomes one readable ModelError."""
-        try:
-            yield
-        except PodiumError:
-            raise
-        except Exception as exc:  # client libraries raise their own error types
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-            raise ModelError(f"the language model {self.name} failed: {detail}",
-                             hint="check the [llm] settings (podium config) and, for a server "
-                                  "provider, that the server is running") from exc
+    def _reported(self) -> AbstractContextManager[None]:
+        return model_failures(
+            f"the language model {self.name} failed",
+            hint="check the [llm] settings (podium config) and, for a server provider, that "
+                 "the server is running")
 
 
 class ExtractiveGenerator:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQuery,
 )
 
-from podium.errors import IndexMismatchError, ModelError, PodiumError
+from podium.errors import IndexMismatchError, model_failures
 from podium.ingest.chunking import Chunk
 from podium.vectorstore.docstore import Scope
 
@@ -188,18 +187,11 @@ class ChunkIndex:
         with self._reported():
             return [list(v) for v in self._embed_model.get_text_embedding_batch(texts)]
 
-    @contextmanager
-    def _reported(self) -> Iterator[None]:
-        """A failing embedding model or server becomes one readable ModelError."""
-        try:
-            yield
-        except PodiumError:
-            raise
-        except Exception as exc:  # client libraries raise their own error types
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-            raise ModelError(f"the embedding model {self.info.name} failed: {detail}",
-                             hint="check the [embedding] settings (podium config) and, for a "
-                                  "server provider, that the server is running") from exc
+    def _reported(self) -> AbstractContextManager[None]:
+        return model_failures(
+            f"the embedding model {self.info.name} failed",
+            hint="check the [embedding] settings (podium config) and, for a server provider, "
+                 "that the server is running")
 
     def search(self, embedding: list[float], top_k: int, scope: Scope | None = None
                ) -> list[Hit]:
