@@ -30,8 +30,8 @@ def test_ingest_then_ask_json(fake_env: Path, seed_copy: Path,
     assert (fake_env / "podium.db").is_file() and (fake_env / "chroma").is_dir()
 
 
-def test_ask_prints_numbered_citations(fake_env: Path, seed_copy: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_ask_streams_then_prints_numbered_citations_and_timing(
+        fake_env: Path, seed_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["ingest", "--no-progress", str(seed_copy)])
     capsys.readouterr()
     assert main(["ask", "What did Kuleba say about deliveries of ammunition?"]) == 0
@@ -39,6 +39,7 @@ def test_ask_prints_numbered_citations(fake_env: Path, seed_copy: Path,
     assert "\n[1] Remarks: Secretary Blinken and Foreign Minister Kuleba — FOREIGN MINISTER " \
            "KULEBA" in out
     assert "“" in out
+    assert "first words after" in out and "[1]" in out.splitlines()[0]
 
 
 def test_chat_json_answers_follow_ups_line_by_line(fake_env: Path, seed_copy: Path,
@@ -65,15 +66,6 @@ def test_ask_with_a_bad_date_filter_explains(fake_env: Path, seed_copy: Path,
     main(["ingest", "--no-progress", str(seed_copy)])
     assert main(["ask", "Anything?", "--after", "April 2024"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
-
-
-def test_ask_streams_and_prints_the_standalone_timing(fake_env: Path, seed_copy: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    main(["ingest", "--no-progress", str(seed_copy)])
-    capsys.readouterr()
-    assert main(["ask", "What did Kuleba say about deliveries of ammunition?"]) == 0
-    out = capsys.readouterr().out
-    assert "first words after" in out and "[1]" in out.splitlines()[0]
 
 
 def test_data_dir_flag_beats_the_environment(fake_env: Path, tmp_path: Path, seed_copy: Path,

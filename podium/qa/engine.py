@@ -115,12 +115,10 @@ class QAEngine:
         ))
 
     def _composer(self, question: str, evidence: Evidence) -> Composer:
-        passages = evidence.passages
-        # select_evidence cut every passage from its stored text (same content hash): all verbatim
-        verified = set(range(1, len(passages) + 1))
-        checker = SentenceChecker(question, passages, verified, self._retriever.embed,
+        # select_evidence cut every passage from its stored text: every quote is verbatim
+        checker = SentenceChecker(question, evidence.passages, self._retriever.embed,
                                   evidence.vectors, self._citations)
-        return Composer(checker, passages)
+        return Composer(checker, evidence.passages)
 
     @staticmethod
     def _outcome(composer: Composer) -> str:
@@ -137,10 +135,9 @@ class QAEngine:
 
     @staticmethod
     def _fallback_passage(composer: Composer) -> int:
-        """The passage to quote: the first one the model cited that resolves, else the best."""
+        """The passage to quote: the first one the model cited that exists, else the best."""
         cited = [n for m in MARKER.finditer(composer.reply) for n in marker_numbers(m)]
-        verified = composer.checker.verified
-        return next((n for n in cited if n in verified), min(verified, default=1))
+        return next((n for n in cited if 1 <= n <= len(composer.passages)), 1)
 
     @staticmethod
     def _abstention(question: str, filters: Filters | None, scope: Scope | None) -> str:

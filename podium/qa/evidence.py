@@ -54,7 +54,9 @@ class Evidence:
     passages: list[Passage]
     best_similarity: float
     coverage: float
-    vectors: list[list[float]] = field(default_factory=list)  # one per passage
+    # one unit-length embedding row per passage, for the citation checks
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32),
+                                compare=False)
 
     def should_abstain(self, settings: RetrievalSettings) -> bool:
         """True when the transcripts do not hold the answer, judged from the evidence alone."""
@@ -87,7 +89,7 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     coverage = sum(weights[t] for t in q_terms if t in found) / total if q_terms else 0.0
     best = max(max(h.similarity for h in hits), max(u.sentence_similarity for u in units))
     return Evidence([p for p, _, _ in ranked], best, coverage,
-                    [vectors[i].tolist() for _, _, i in ranked])
+                    vectors[[i for _, _, i in ranked]])
 
 
 def normalised(vectors: list[list[float]]) -> np.ndarray:

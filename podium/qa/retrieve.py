@@ -100,19 +100,13 @@ class HybridRetriever:
         keyword = self._docstore.keyword_search(keyword_terms(question), settings.candidates,
                                                 scope)
         fused: dict[tuple[str, str, int], float] = {}
-        for ranked in (
-            [(h.doc_id, h.content_hash, h.index) for h in vector],
-            [(h.doc_id, h.content_hash, h.index) for h in keyword],
-        ):
-            for rank, key in enumerate(ranked, start=1):
-                fused[key] = fused.get(key, 0.0) + 1.0 / (settings.rrf_k + rank)
+        for ranked in (vector, keyword):
+            for rank, chunk in enumerate(ranked, start=1):
+                fused[chunk.key] = fused.get(chunk.key, 0.0) + 1.0 / (settings.rrf_k + rank)
         top = sorted(fused, key=lambda key: fused[key], reverse=True)[: settings.top_k]
-        by_key = {(h.doc_id, h.content_hash, h.index): h for h in vector}
-        missing = [key for key in top if key not in by_key]
-        cosines = self._index.similarities(embedding, missing)
-        for k in keyword:
-            key = (k.doc_id, k.content_hash, k.index)
-            if key in cosines:
-                by_key[key] = Hit(k.doc_id, k.index, k.start, k.end, k.speaker, k.content_hash,
-                                  k.text, cosines[key])
+        by_key = {h.key: h for h in vector}
+        cosines = self._index.similarities(embedding, [k for k in top if k not in by_key])
+        for chunk in keyword:
+            if chunk.key in cosines:
+                by_key[chunk.key] = Hit.of(chunk, cosines[chunk.key])
         return Retrieval([by_key[key] for key in top if key in by_key], embedding, scope)

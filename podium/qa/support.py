@@ -15,13 +15,12 @@ is on topic but says no such thing. An answer sentence is kept, with a citation,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from podium.config import CitationSettings
-from podium.qa.evidence import Passage, normalised
+from podium.qa.evidence import Embed, Passage, normalised
 from podium.text import STOPWORDS, stem, terms
 
 _NUMBER_WORDS = frozenset(
@@ -50,9 +49,6 @@ _TIME_WORDS = frozenset(  # "may" left out: far more often the verb
     "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow "
     "tonight ago".split())
 
-Embed = Callable[[list[str]], list[list[float]]]
-
-
 @dataclass(frozen=True)
 class Verdict:
     """What the check decided for one answer sentence."""
@@ -65,17 +61,16 @@ class Verdict:
 class SentenceChecker:
     """Checks answer sentences against the question and the numbered evidence passages."""
 
-    def __init__(self, question: str, passages: list[Passage], verified: set[int],
-                 embed: Embed, passage_vectors: list[list[float]],
-                 settings: CitationSettings) -> None:
+    def __init__(self, question: str, passages: list[Passage], embed: Embed,
+                 passage_vectors: np.ndarray, settings: CitationSettings) -> None:
+        """passage_vectors: one unit-length row per passage (Evidence.vectors)."""
         self._question_terms = set(terms(question))
         support = " ".join([question] + [_context(p) for p in passages])
         self._numbers, self._words = _numbers(support), _words(support)
         self._question_quantities = _quantities(question)
         self._passages = passages
-        self.verified = verified
         self._embed = embed
-        self._vectors = normalised(passage_vectors)
+        self._vectors = passage_vectors
         self._settings = settings
         self.wants = asks_for(question)
 
@@ -89,7 +84,7 @@ class SentenceChecker:
         if len(words - self._question_terms) < max(1.0, self._settings.min_new_share * len(words)):
             return Verdict(False, reason="echo")
         vector = normalised(self._embed([body]))[0]
-        scores = {n: self._support(body, vector, n) for n in sorted(self.verified)}
+        scores = {n: self._support(body, vector, n) for n in range(1, len(self._passages) + 1)}
         passing = [n for n in dict.fromkeys(cited) if n in scores and self._passes(scores[n])]
         if not passing:
             ranked = sorted((n for n in scores if self._passes(scores[n])),

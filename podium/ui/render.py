@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 
 from podium.qa.citations import MARKER
@@ -19,7 +19,6 @@ class Turn:
     state: str = "streaming"  # streaming | done | abstained | error
     answer: Answer | None = None
     standalone: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def _answer_text(text: str) -> str:

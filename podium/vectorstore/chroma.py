@@ -22,7 +22,7 @@ from llama_index.core.vector_stores.types import (
 
 from podium.errors import IndexMismatchError, model_failures
 from podium.ingest.chunking import Chunk
-from podium.vectorstore.docstore import Scope
+from podium.vectorstore.docstore import ChunkRef, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +36,16 @@ class EmbeddingInfo:
 
 
 @dataclass(frozen=True)
-class Hit:
+class Hit(ChunkRef):
     """A retrieved chunk with its cosine similarity to the query."""
 
-    doc_id: str
-    index: int
-    start: int
-    end: int
-    speaker: str | None
-    content_hash: str
-    text: str
     similarity: float
+
+    @classmethod
+    def of(cls, chunk: ChunkRef, similarity: float) -> Hit:
+        """A chunk found another way (by keyword), with its cosine looked up."""
+        return cls(chunk.doc_id, chunk.index, chunk.start, chunk.end, chunk.speaker,
+                   chunk.content_hash, chunk.text, similarity)
 
 
 class ChunkIndex:
@@ -85,13 +84,16 @@ class ChunkIndex:
     def _model_metadata(self, **extra: Any) -> dict[str, Any]:
         return {"embedding_model": self.info.name, "embedding_dim": self.info.dimension, **extra}
 
+    def _names(self) -> set[str]:
+        return {c.name for c in self._client.list_collections()}
+
     @property
     def _next_name(self) -> str:
         return f"{self._name}-next"
 
     def _finish_interrupted_swap(self) -> None:
         """A re-index killed between dropping the old collection and renaming the new one."""
-        names = {c.name for c in self._client.list_collections()}
+        names = self._names()
         if self._name not in names and self._next_name in names:
             pending = self._client.get_collection(self._next_name)
             if (pending.metadata or {}).get("complete"):
@@ -151,7 +153,7 @@ class ChunkIndex:
 
     def rebuild(self) -> Rebuild:
         """Start (or resume) filling <name>-next with the configured model's vectors."""
-        names = {c.name for c in self._client.list_collections()}
+        names = self._names()
         if self._next_name in names:
             meta = self._client.get_collection(self._next_name).metadata or {}
             if (meta.get("embedding_model"), meta.get("embedding_dim")) != (
@@ -165,7 +167,7 @@ class ChunkIndex:
     def _swap_in(self, collection: Any) -> None:
         """Make a complete <name>-next the live collection."""
         collection.modify(metadata=self._model_metadata(complete=True))
-        if self._name in {c.name for c in self._client.list_collections()}:
+        if self._name in self._names():
             self._client.delete_collection(self._name)
         collection.modify(name=self._name)
         self._open()

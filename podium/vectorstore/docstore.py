@@ -94,8 +94,8 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
-class KeywordHit:
-    """A chunk found by the keyword index, with its BM25 score (higher is better)."""
+class ChunkRef:
+    """A chunk as both indexes know it: its words at [start, end) of one document version."""
 
     doc_id: str
     index: int
@@ -104,7 +104,11 @@ class KeywordHit:
     speaker: str | None
     content_hash: str
     text: str
-    score: float
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """(doc_id, content_hash, index): the chunk's identity in both indexes."""
+        return (self.doc_id, self.content_hash, self.index)
 
 
 @dataclass(frozen=True)
@@ -168,11 +172,12 @@ class DocumentStore:
 
     def rewrite_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
         """Rebuild one document's keyword chunks (an index made before the keyword index)."""
-        doc = self.get(doc_id)
-        if doc is None:
+        row = self._conn.execute("SELECT title, date FROM documents WHERE doc_id=?",
+                                 (doc_id,)).fetchone()
+        if row is None:
             return
         with self._tx() as db:
-            self._write_chunks(db, doc_id, doc.title, doc.date, chunks)
+            self._write_chunks(db, doc_id, row[0], row[1], chunks)
 
     @staticmethod
     def _write_chunks(db: sqlite3.Connection, doc_id: str, title: str, date: str | None,
@@ -207,14 +212,13 @@ class DocumentStore:
         return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
     def keyword_search(self, words: list[str], limit: int, scope: Scope | None = None
-                       ) -> list[KeywordHit]:
+                       ) -> list[ChunkRef]:
         """Chunks of complete documents matching any of the words, best BM25 first."""
         words = [w for w in dict.fromkeys(words) if w.strip()]
         if not words or (scope is not None and scope.empty):
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-        sql = ("SELECT c.doc_id, c.idx, c.start, c.end, c.speaker, d.content_hash, c.body, "
-               f"bm25(chunks_fts, {', '.join(map(str, BM25_WEIGHTS))}) AS rank "
+        sql = ("SELECT c.doc_id, c.idx, c.start, c.end, c.speaker, d.content_hash, c.body "
                "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
                "JOIN documents d ON d.doc_id = c.doc_id "
                "WHERE chunks_fts MATCH ? AND d.status = 'complete'")
@@ -224,9 +228,9 @@ class DocumentStore:
                 if allowed is not None:
                     sql += f" AND {column} IN ({','.join('?' * len(allowed))})"
                     params.extend(sorted(allowed))
-        sql += " ORDER BY rank LIMIT ?"
+        sql += f" ORDER BY bm25(chunks_fts, {', '.join(map(str, BM25_WEIGHTS))}) LIMIT ?"
         params.append(limit)
-        return [KeywordHit(r[0], r[1], r[2], r[3], r[4] or None, r[5], r[6], -r[7])
+        return [ChunkRef(r[0], r[1], r[2], r[3], r[4] or None, r[5], r[6])
                 for r in self._conn.execute(sql, params)]
 
     def scope(self, *, speaker: str | None = None, after: str | None = None,
