@@ -30,6 +30,7 @@ class Podium:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir
+        self._serving = False
 
     @cached_property
     def docstore(self) -> DocumentStore:
@@ -110,18 +111,60 @@ class Podium:
                               hint="run `podium ingest data/transcripts` first")
 
     @contextmanager
-    def _ingest_lock(self) -> Iterator[None]:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.data_dir / "ingest.lock", os.O_CREAT | os.O_RDWR)
-        try:
+    def serving(self) -> Iterator[None]:
+        """Hold the data dir for a long-running page. An embedded Chroma store does not see
+        another process's writes, so while the page runs, ingests from other processes are
+        refused (the page's own uploads and deletes go on), and the page is refused while
+        another process writes."""
+        with _flock(self.data_dir / "serve.lock", fcntl.LOCK_EX) as fd:
+            if fd is None:
+                raise PodiumError(
+                    f"another Podium process is writing to {self.data_dir} (an ingest, a "
+                    "reindex, or a chat page)",
+                    hint="wait for the ingest to finish, or stop the other chat page, then "
+                         "start the page again")
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            self._serving = True
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+                yield
+            finally:
+                self._serving = False
+
+    @contextmanager
+    def _ingest_lock(self) -> Iterator[None]:
+        with _flock(self.data_dir / "ingest.lock", fcntl.LOCK_EX) as fd:
+            if fd is None:
                 raise PodiumError(f"another ingest is running on {self.data_dir}",
-                                  hint="wait for it to finish, then run this again") from None
-            yield
-        finally:
-            os.close(fd)
+                                  hint="wait for it to finish, then run this again")
+            if self._serving:  # the page's own upload or delete: its Chroma client sees it
+                yield
+                return
+            with _flock(self.data_dir / "serve.lock", fcntl.LOCK_SH) as page:
+                if page is None:
+                    pid = (self.data_dir / "serve.lock").read_text().strip() or "?"
+                    raise PodiumError(
+                        f"a chat page (pid {pid}) is serving {self.data_dir}, and it would not "
+                        "see what this process writes",
+                        hint="add the files in the page's Library tab, or stop the page, run "
+                             "this again, then start the page")
+                yield
+
+
+@contextmanager
+def _flock(path: Path, mode: int) -> Iterator[int | None]:
+    """An advisory lock on path, taken without waiting: the fd, or None when it is held."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR)
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        yield fd
+    finally:
+        os.close(fd)
 
 
 class Conversation:

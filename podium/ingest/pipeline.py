@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from podium.config import IngestSettings
+from podium.errors import PodiumError
 from podium.ingest.chunking import chunk_document
 from podium.ingest.loaders import RawDocument, Skipped, discover, load_file
 from podium.ingest.parse import parse_document
@@ -37,6 +38,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    prune_withheld: str = ""
     chunks_written: int = 0
     seconds: float = 0.0
     interrupted: bool = False
@@ -53,8 +55,9 @@ class IngestReport:
         if self.pruned:
             parts.append(f"{len(self.pruned)} pruned")
         state = "interrupted after" if self.interrupted else "done:"
-        return (f"ingest {state} {', '.join(parts)}; {self.chunks_written} chunks written "
+        line = (f"ingest {state} {', '.join(parts)}; {self.chunks_written} chunks written "
                 f"in {self.seconds:.1f} s")
+        return f"{line}\nnothing pruned: {self.prune_withheld}" if self.prune_withheld else line
 
 
 def content_hash(doc: RawDocument) -> str:
@@ -74,12 +77,15 @@ class Ingestor:
 
     def run(self, paths: list[Path], *, prune: bool = False, reindex: bool = False,
             progress: bool = True) -> IngestReport:
-        """Ingest files and folders; see the module docstring for the guarantees."""
+        """Ingest files and folders; see the module docstring for the guarantees. `reindex`
+        re-chunks and re-embeds these inputs only; `prune` removes the indexed documents that
+        are not among them, and refuses when an input is missing."""
+        if prune and (missing := [str(p) for p in paths if not p.exists()]):
+            raise PodiumError(
+                f"--prune refused: no such file or folder: {', '.join(missing)}",
+                hint="check the path; nothing was ingested or removed")
         report = IngestReport()
         started = time.perf_counter()
-        if reindex:
-            self._index.reset()
-            self._docstore.mark_all_pending()
         seen: set[str] = set()
         files = list(discover(paths, self._settings.extensions))
         report.skipped.extend(f for f in files if isinstance(f, Skipped))
@@ -103,14 +109,27 @@ class Ingestor:
             report.interrupted = True
         finally:
             bar.close()
-        if prune and not report.interrupted:
-            for doc_id in self._docstore.doc_ids():
-                if doc_id not in seen:
-                    self._index.delete_document(doc_id)
-                    self._docstore.delete(doc_id)
-                    report.pruned.append(doc_id)
+        if prune:
+            self._prune(seen, report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _prune(self, seen: set[str], report: IngestReport) -> None:
+        """Remove indexed documents not among the inputs, only when every input was read."""
+        if report.interrupted:
+            report.prune_withheld = "the run was interrupted"
+        elif report.skipped:
+            report.prune_withheld = (f"{len(report.skipped)} input(s) could not be read (listed "
+                                     "below); fix or remove them and run again")
+        elif not seen:
+            report.prune_withheld = "the inputs hold no document"
+        if report.prune_withheld:
+            return
+        for doc_id in self._docstore.doc_ids():
+            if doc_id not in seen:
+                self._index.delete_document(doc_id)
+                self._docstore.delete(doc_id)
+                report.pruned.append(doc_id)
 
     def _one(self, raw: RawDocument, report: IngestReport, reindex: bool) -> None:
         if len(raw.text) > self._settings.max_document_chars:

@@ -99,9 +99,11 @@ def launch(app: Podium, *, host: str | None = None, port: int | None = None) -> 
     if settings.username and settings.password:
         auth = (settings.username, settings.password.get_secret_value())
     blocks = build_page(app)
-    blocks.launch(server_name=host or settings.host, server_port=port or settings.port,
-                  share=False, auth=auth, css=render.CSS, show_error=False,
-                  max_file_size=int(settings.max_upload_mb * 2**20), footer_links=[], quiet=True)
+    with app.serving():
+        blocks.launch(server_name=host or settings.host, server_port=port or settings.port,
+                      share=False, auth=auth, css=render.CSS, show_error=False,
+                      max_file_size=int(settings.max_upload_mb * 2**20), footer_links=[],
+                      quiet=True)
 
 
 __all__ = ["Session", "build_page", "launch"]

@@ -115,12 +115,6 @@ class ChunkIndex:
         if self._mismatch is not None:
             raise self._mismatch
 
-    def reset(self) -> None:
-        """Drop every vector and recreate the collection for the current embedding model."""
-        self._client.delete_collection(self._name)
-        self._open()
-        self._mismatch = None
-
     def count(self) -> int:
         """Number of chunks stored."""
         return int(self._collection.count())

@@ -196,11 +196,6 @@ class DocumentStore:
             db.execute("UPDATE documents SET status='complete', n_chunks=?, updated_at=? "
                        "WHERE doc_id=?", (n_chunks, time.time(), doc_id))
 
-    def mark_all_pending(self) -> None:
-        """Force every document to be re-embedded on the next ingest."""
-        with self._tx() as db:
-            db.execute("UPDATE documents SET status='pending'")
-
     def delete(self, doc_id: str) -> None:
         """Remove a document and its keyword chunks."""
         with self._tx() as db:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from podium.app import Podium, build_app
-from podium.errors import IndexMismatchError
+from podium.errors import IndexMismatchError, PodiumError
 from podium.vectorstore.chroma import ChunkIndex, EmbeddingInfo
 from tests.conftest import REPO, fake_settings
 from tests.fakes import FakeEmbedding
@@ -63,6 +63,44 @@ def test_prune_removes_documents_that_are_gone(fake_app: Podium, seed_copy: Path
     assert all(h.doc_id != "004_ed44ff3d7f8b6ba4.txt"
                for h in fake_app.docstore.keyword_search(["nato", "ukraine", "blinken"], 500))
     _consistent(fake_app)
+
+
+def test_prune_with_a_missing_input_is_refused_and_removes_nothing(
+        fake_app: Podium, seed_copy: Path) -> None:
+    fake_app.ingest([seed_copy], progress=False)
+    before = _consistent(fake_app)
+    with pytest.raises(PodiumError, match=r"--prune refused: no such file or folder: .*typo"):
+        fake_app.ingest([seed_copy.parent / "typo"], prune=True, progress=False)
+    with pytest.raises(PodiumError, match="typo"):  # one bad path among good ones is enough
+        fake_app.ingest([seed_copy, seed_copy.parent / "typo"], prune=True, progress=False)
+    assert (len(fake_app.docstore.doc_ids()), _consistent(fake_app)) == (5, before)
+
+
+def test_prune_is_withheld_when_an_input_could_not_be_read(fake_app: Podium, seed_copy: Path
+                                                           ) -> None:
+    fake_app.ingest([seed_copy], progress=False)
+    before = _consistent(fake_app)
+    (seed_copy / "000_9518d4b573beff47.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00IHDR")
+    report = fake_app.ingest([seed_copy], prune=True, progress=False)
+    assert report.pruned == [] and "could not be read" in report.prune_withheld
+    assert "nothing pruned: 1 input(s) could not be read" in report.summary()
+    assert (len(fake_app.docstore.doc_ids()), _consistent(fake_app)) == (5, before)
+
+
+def test_reindex_of_one_file_keeps_every_other_document(fake_app: Podium, seed_copy: Path
+                                                        ) -> None:
+    fake_app.ingest([seed_copy], progress=False)
+    before = _consistent(fake_app)
+    one = seed_copy / "001_0386686246588c25.txt"
+    report = fake_app.ingest([one], reindex=True, progress=False)
+    assert (report.updated, report.added) == (["001_0386686246588c25.txt"], [])
+    assert fake_app.docstore.counts()["complete"] == 5
+    assert _consistent(fake_app) == before
+    for doc_id in fake_app.docstore.doc_ids():  # every document still answers a search
+        doc = fake_app.docstore.get(doc_id)
+        assert doc is not None
+        hits = fake_app.retriever.retrieve(doc.text[:400]).hits
+        assert doc_id in {h.doc_id for h in hits}
 
 
 def test_bad_inputs_are_skipped_with_reasons(fake_app: Podium, tmp_path: Path) -> None:
@@ -181,8 +219,9 @@ def test_another_embedding_model_is_refused_until_reindexed(fake_app: Podium,
     other = ChunkIndex(chroma, "podium", FakeEmbedding(32), EmbeddingInfo("fake-bow-32", 32))
     with pytest.raises(IndexMismatchError, match="podium reindex"):
         other.embed_query("NATO")
-    other.reset()
-    assert other.count() == 0 and other.search(other.embed_query("NATO"), 3) == []
+    with pytest.raises(IndexMismatchError):
+        other.replace_document("x.txt", "h", "t", None, [])
+    assert fake_app.index.count() == _consistent(fake_app)  # the live index is untouched
 
 
 def test_cli_exit_status_when_nothing_could_be_ingested(tmp_path: Path) -> None:
