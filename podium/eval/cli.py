@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from datetime import UTC, datetime
@@ -58,6 +59,9 @@ def add_eval_parser(subparsers: Any, common_parent: argparse.ArgumentParser) -> 
                    metavar="PATH", help="ingest these transcripts first (put it after DATASET)")
     p.add_argument("--limit", type=_positive_int, metavar="N", help="run the first N cases only")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary, per-type figures, failures by stage and each "
+                        "case's verdict as one JSON object instead of text")
 
 
 def run_eval(args: argparse.Namespace, loaded_settings: LoadedSettings) -> int:
@@ -124,11 +128,28 @@ def _run(app: Podium, cases: list[Case], args: argparse.Namespace, loaded: Loade
     html_path, md_path = write_reports(run, args.report or default_dir / "report.html")
     if args.update_baseline and not run.partial:
         write_json(args.baseline, doc)
-    _print_summary(run, out_path, html_path, md_path)
+    if args.json:
+        print(json.dumps(_json_summary(run, doc, out_path, html_path), ensure_ascii=False,
+                         indent=2))
+    else:
+        _print_summary(run, out_path, html_path, md_path)
     if run.partial:
         return EXIT_INTERRUPTED
     regressed = bool(run.comparison.newly_failing) and not args.update_baseline
     return EXIT_GATE if run.gate_failures or regressed else EXIT_OK
+
+
+def _json_summary(run: EvalRun, doc: dict[str, Any], out_path: Path, html_path: Path
+                  ) -> dict[str, Any]:
+    """What `podium eval --json` prints: the figures and each case's verdict and stage."""
+    return {"passed_gate": run.passed_gate, "partial": run.partial,
+            "summary": doc["summary"], "by_type": doc["by_type"],
+            "gate_failures": run.gate_failures,
+            "newly_failing": run.comparison.newly_failing,
+            "cases": [{"id": r.case.id, "type": r.case.type, "passed": s.passed,
+                       "stage": s.stage, "reasons": s.reasons}
+                      for r, s in zip(run.outcome.results, run.scores, strict=True)],
+            "results": str(out_path), "report": str(html_path)}
 
 
 def _new_run_dir(root: Path) -> Path:
@@ -153,6 +174,9 @@ def _print_summary(run: EvalRun, out_path: Path, html_path: Path, md_path: Path)
         r = rows[key]
         change = f"  ({r.arrow} {r.delta} vs baseline)" if r.delta else ""
         print(f"  {r.label:<24} {r.now:>10}{change}")
+    stages = s.get("failures_by_stage") or {}
+    if stages:
+        print("  failures by stage: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     print(f"gate: {'passed' if run.passed_gate else 'FAILED'}"
           + (" (partial run: not conclusive)" if run.partial else ""))
     for failure in run.gate_failures:

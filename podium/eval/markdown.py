@@ -11,6 +11,8 @@ from podium.eval.report import (
     case_groups,
     headline,
     meta_lines,
+    stage_rows,
+    worse_stages,
 )
 from podium.eval.results import EvalRun
 
@@ -45,6 +47,7 @@ def render_markdown(run: EvalRun) -> str:
                   [[r.label, r.now, r.baseline, f"{r.arrow} {r.delta}".strip(), r.limit]
                    for r in headline(run)])
     out += ["## By type", "", *_table(*by_type_rows(run))]
+    out += ["## Failures by stage", "", *_table(*stage_rows(run))]
     out += [f"## Newly failing ({len(newly)})", "", *_cases(newly)]
     out += [f"## Other failures ({len(failures)})", "", *_cases(failures)]
     out += [f"## Passes ({len(passes)})", "",
@@ -65,6 +68,7 @@ def _gate(run: EvalRun) -> list[str]:
     out += [f"- regression: {md(i)} passed in the baseline and fails now"
             for i in run.comparison.newly_failing]
     out += [f"- changed since baseline (not compared): {md(i)}" for i in run.comparison.changed]
+    out += [f"- stage lost more cases than the baseline: {md(w)}" for w in worse_stages(run)]
     return [*out, ""]
 
 
@@ -77,8 +81,11 @@ def _cases(views: list[CaseView]) -> list[str]:
         out += [f"### {md(v.id)} · {md(v.type)} · {md(v.where)}{fixed}", ""]
         if v.why:
             out += [f"**Why:** {md('; '.join(v.why))}", ""]
+        out += [f"- **Stage:** {md(v.stage)}"] if v.stage else []
         out += [f"- **Question:** {md(v.question)}", f"- **Expected:** {md(v.expected)}",
                 f"- **Got:** {'(abstained) ' if v.abstained else ''}{md(v.got)}"]
+        if v.reply and v.reply != v.got:
+            out.append(f"- **Writer's reply:** {md(v.reply)}")
         if v.baseline_answer is not None:
             out.append(f"- **Baseline answer:** {md(v.baseline_answer)}")
         out.append(f"- **Retrieved:** {md(v.retrieved)}")

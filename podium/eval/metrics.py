@@ -62,6 +62,7 @@ class CaseScore:
     cited_precision: float | None = None
     cited_recall: float | None = None
     invalid_markers: list[int] = field(default_factory=list)
+    stage: str | None = None  # where a failing case went wrong (FAILURE_STAGES)
 
     def to_dict(self) -> dict[str, Any]:
         """The scores as stored in RESULTS.json."""
@@ -89,6 +90,31 @@ def key_fact_reasons(case: Case, answer: str, abstained: bool) -> list[str]:
     return reasons
 
 
+# Where a failing case went wrong, in pipeline order (see failure_stage).
+FAILURE_STAGES = ("retrieval", "evidence", "false abstention", "writer", "checker",
+                  "missed abstention", "error")
+
+
+def failure_stage(case: Case, ask: dict[str, Any], retrieved: Sequence[str]) -> str:
+    """The first stage that lost a failing case's key fact: the gold source not retrieved;
+    retrieved, but the passages shown to the writer do not hold the fact; shown, but the
+    answer abstained; shown, but the writer's raw reply lacks it; or the reply had it and
+    the sentence checks removed it."""
+    if not case.answerable:
+        return "missed abstention"
+    if rank_of_first_source(retrieved, case.sources) is None:
+        return "retrieval"
+    shown = " ".join(" ".join(str(s.get(k) or "") for k in ("quote", "speaker", "title", "date"))
+                     for s in ask.get("sources") or [])
+    if key_fact_reasons(case, shown, False):
+        return "evidence"
+    if ask.get("abstained"):
+        return "false abstention"
+    if key_fact_reasons(case, str(ask.get("reply") or ""), False):
+        return "writer"
+    return "checker"
+
+
 def invalid_markers(answer: str, numbers: Sequence[int]) -> list[int]:
     """The [n] marker numbers in an answer that name no citation, in order of appearance."""
     valid = set(numbers)
@@ -113,7 +139,8 @@ def score_case(result: CaseResult, k: int) -> CaseScore:
     """Score one case: key facts, retrieval rank, cited sources, markers."""
     case, ask = result.case, result.ask
     if ask is None or result.error is not None:
-        return CaseScore(passed=False, reasons=[f"error: {result.error or 'no answer'}"])
+        return CaseScore(passed=False, reasons=[f"error: {result.error or 'no answer'}"],
+                         stage="error")
     abstained = bool(ask.get("abstained"))
     answer = str(ask.get("answer", ""))
     citations = ask.get("citations") or []
@@ -129,6 +156,8 @@ def score_case(result: CaseResult, k: int) -> CaseScore:
         if cited:
             score.cited_precision = sum(d in case.sources for d in cited) / len(cited)
         score.cited_recall = len(set(cited) & set(case.sources)) / len(set(case.sources))
+    if not score.passed:
+        score.stage = failure_stage(case, ask, result.retrieved)
     return score
 
 
@@ -176,6 +205,8 @@ def summarise(results: Sequence[CaseResult], scores: Sequence[CaseScore],
         "abstention_recall": _share([bool(r.ask and r.ask.get("abstained"))
                                      for r in unanswerable]),
     }
+    out["failures_by_stage"] = {
+        stage: n for stage in FAILURE_STAGES if (n := sum(s.stage == stage for s in scores))}
     for stage in STAGES:
         times = [float(r.ask["timings_ms"][stage]) for r, _ in ok
                  if r.ask and stage in (r.ask.get("timings_ms") or {})]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from podium.eval.chart import bar_chart
-from podium.eval.metrics import GATES, LOWER_IS_BETTER
+from podium.eval.metrics import FAILURE_STAGES, GATES, LOWER_IS_BETTER
 from podium.eval.results import EvalRun
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,12 @@ METHODS: tuple[tuple[str, str], ...] = (
      "Recall: abstentions on unanswerable cases / unanswerable cases."),
     ("Latency", "50th and 95th percentiles of the answer's timings_ms per stage (retrieve, "
      "generate, total) over cases that got an answer, interpolating linearly between ranks."),
+    ("Failure stage", "for each failing case, the first stage that lost its key fact: "
+     "retrieval (no source among the retrieved documents); evidence (retrieved, but the "
+     "passages shown to the writer, with their speaker, title and date, do not hold the key "
+     "facts); false abstention (they did, and Podium abstained); writer (the model's raw "
+     "reply lacks a key fact); checker (the reply had it and the sentence checks removed it); "
+     "missed abstention (an unanswerable case answered); error."),
     ("Regression", "a case that passed in the baseline (same id and question) and fails now. "
      "Cases whose question changed since the baseline are listed, not compared."),
     ("Gate", "exit status 1 when a metric is beyond its limit (settings section [eval]) or a "
@@ -110,6 +116,8 @@ class CaseView:
     retrieved: str
     baseline_answer: str | None
     newly_passing: bool
+    stage: str | None = None
+    reply: str = ""
 
 
 def fmt(kind: str, value: Any) -> str:
@@ -193,7 +201,8 @@ def case_groups(run: EvalRun) -> tuple[list[CaseView], list[CaseView], list[Case
             retrieved=", ".join(result.retrieved) or "none",
             baseline_answer=str(before_ask["answer"]) if case.id in newly and before_ask
             else None,
-            newly_passing=case.id in fixed)
+            newly_passing=case.id in fixed, stage=score.stage,
+            reply=str(ask.get("reply") or ""))
         groups[0 if case.id in newly else 1 if not score.passed else 2].append(view)
     return groups
 
@@ -268,6 +277,7 @@ def _html_gate(run: EvalRun) -> str:
               "baseline and fails now" for i in run.comparison.newly_failing]
     items += [f"changed since baseline (not compared): {escape(i)}"
               for i in run.comparison.changed]
+    items += [f"stage lost more cases than the baseline: {escape(w)}" for w in worse_stages(run)]
     cls = "pass" if run.passed_gate else "fail"
     listing = "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>" if items else ""
     return f'<h2>Gate: <span class="{cls}">{state}</span></h2>{listing}'
@@ -293,12 +303,43 @@ def by_type_rows(run: EvalRun) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _html_by_type(run: EvalRun) -> str:
-    header, rows = by_type_rows(run)
+def stage_rows(run: EvalRun) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the failures-by-stage table: one row a stage, one column a type,
+    then the total and the baseline's total."""
+    kinds = list(run.by_type)
+    before = (run.baseline or {}).get("summary", {}).get("failures_by_stage")
+    header = ["stage", *kinds, "all", "baseline"]
+    rows = []
+    for stage in FAILURE_STAGES:
+        counts = [run.by_type[k].get("failures_by_stage", {}).get(stage, 0) for k in kinds]
+        now = run.summary.get("failures_by_stage", {}).get(stage, 0)
+        old = "n/a" if before is None else str(before.get(stage, 0))
+        if now or (before or {}).get(stage):
+            worse = " ↑ worse" if before is not None and now > before.get(stage, 0) else ""
+            rows.append([stage, *map(str, counts), f"{now}{worse}", old])
+    return header, rows
+
+
+def worse_stages(run: EvalRun) -> list[str]:
+    """Stages that lost more cases than in the baseline."""
+    before = (run.baseline or {}).get("summary", {}).get("failures_by_stage")
+    now = run.summary.get("failures_by_stage", {})
+    if before is None:
+        return []
+    return [f"{s}: {before.get(s, 0)} → {now[s]}" for s in FAILURE_STAGES
+            if now.get(s, 0) > before.get(s, 0)]
+
+
+def _html_table(title: str, header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
                    for row in rows)
-    return f"<h2>By type</h2><table><tr>{head}</tr>{body}</table>"
+    return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
+
+
+def _html_by_type(run: EvalRun) -> str:
+    return (_html_table("By type", *by_type_rows(run))
+            + _html_table("Failures by stage", *stage_rows(run)))
 
 
 def _html_case(v: CaseView, tag: str) -> str:
@@ -306,6 +347,10 @@ def _html_case(v: CaseView, tag: str) -> str:
     fixed = " · newly passing" if v.newly_passing else ""
     got = ("(abstained) " if v.abstained else "") + v.got
     fields = [("Question", v.question), ("Expected", v.expected), ("Got", got)]
+    if v.stage:
+        fields = [("Stage", v.stage), *fields]
+    if v.reply and v.reply != v.got:
+        fields.append(("Writer's reply", v.reply))
     if v.baseline_answer is not None:
         fields.append(("Baseline answer", v.baseline_answer))
     fields.append(("Retrieved", v.retrieved))

@@ -74,7 +74,7 @@ class QAEngine:
         logger.info("evidence: best similarity %.3f, coverage %.2f, abstain=%s",
                     evidence.best_similarity, evidence.coverage, abstained)
         first: float | None = None
-        text, citations = "", []
+        text, citations, reply = "", [], ""
         if not abstained:
             composer = self._composer(standalone, evidence)
             for piece in self._generator.stream(standalone, evidence.passages):
@@ -85,6 +85,7 @@ class QAEngine:
                 first = first or time.perf_counter()
                 yield Delta(shown)
             outcome = self._outcome(composer)
+            reply = composer.reply
             if outcome == "fallback":
                 n = self._fallback_passage(composer)
                 composer = self._composer(standalone, evidence)
@@ -112,6 +113,7 @@ class QAEngine:
                             round(p.score, 4), round(p.similarity, 4))
                      for p in evidence.passages],
             retrieved=list(dict.fromkeys(h.doc_id for h in retrieval.hits)),
+            reply=reply,
         ))
 
     def _composer(self, question: str, evidence: Evidence) -> Composer:

@@ -49,6 +49,7 @@ class Answer:
     standalone_question: str = ""
     sources: list[Source] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
+    reply: str = ""  # the writer's raw reply, before the sentence checks
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of DESIGN.md, keys in contract order, then the extensions."""
@@ -62,6 +63,7 @@ class Answer:
             "standalone_question": self.standalone_question or self.question,
             "sources": [asdict(s) for s in self.sources],
             "retrieved": list(self.retrieved),
+            "reply": self.reply,
         }
 
 

@@ -11,6 +11,7 @@ from podium.eval.metrics import (
     CaseResult,
     check_thresholds,
     compare_cases,
+    failure_stage,
     invalid_markers,
     key_fact_reasons,
     normalise,
@@ -185,3 +186,36 @@ def test_default_limits_pass_the_seed_run_of_the_default_models() -> None:
         "accuracy 0.45 < eval.min_accuracy 0.6",
         "citation_exactness 0.98 < eval.min_citation_exactness 1",
     ]
+
+
+def _shown(*quotes: str, speaker: str | None = None) -> list[dict[str, object]]:
+    return [{"quote": q, "speaker": speaker, "title": "T", "date": "2024-04-03"} for q in quotes]
+
+
+@pytest.mark.parametrize(("kind", "ask_fields", "retrieved", "stage"), [
+    ("unanswerable", {"answer": "Paris [1]"}, ("a.txt",), "missed abstention"),
+    ("factoid", {"answer": "x", "sources": _shown("Kuleba spoke")}, ("b.txt",), "retrieval"),
+    ("factoid", {"answer": "x", "sources": _shown("Blinken spoke")}, ("a.txt",), "evidence"),
+    ("factoid", {"answer": "x", "abstained": True, "sources": _shown("Kuleba spoke")},
+     ("a.txt",), "false abstention"),
+    ("factoid", {"answer": "x", "reply": "Blinken [1].",
+                 "sources": _shown("x", speaker="FOREIGN MINISTER KULEBA")}, ("a.txt",),
+     "writer"),
+    ("factoid", {"answer": "x", "reply": "Kuleba joined [1].", "sources": _shown("Kuleba")},
+     ("a.txt",), "checker"),
+])
+def test_failure_stage_names_the_first_stage_that_lost_the_fact(
+        kind: str, ask_fields: dict[str, object], retrieved: tuple[str, ...], stage: str) -> None:
+    c = case(kind=kind)
+    a = {**ask("x"), **ask_fields}
+    score = score_case(result(c, a, retrieved=retrieved), k=5)
+    assert not score.passed and score.stage == stage
+    assert failure_stage(c, a, list(retrieved)) == stage
+
+
+def test_passing_cases_have_no_stage_and_summary_counts_stages() -> None:
+    good = result(case("g"), ask("Kuleba [1]", cited=("a.txt",)))
+    bad = result(case("b"), {**ask("x"), "sources": _shown("nothing")})
+    scores = [score_case(r, k=5) for r in (good, bad)]
+    assert scores[0].stage is None
+    assert summarise([good, bad], scores, k=5)["failures_by_stage"] == {"evidence": 1}

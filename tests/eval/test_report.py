@@ -103,3 +103,14 @@ def test_git_commit_is_unknown_outside_a_repository(tmp_path: Path) -> None:
     from podium.eval.results import git_commit
 
     assert git_commit(tmp_path) == "unknown"
+
+
+def test_failures_by_stage_table_case_stage_and_worse_stage_in_both_formats() -> None:
+    baseline = to_json(_run())
+    baseline["summary"]["failures_by_stage"] = {}
+    run = _run(baseline)
+    html, md = render_html(run), render_markdown(run)
+    for text in (html, md):
+        assert "Failures by stage" in text
+        assert "stage lost more cases than the baseline: evidence: 0 → 2" in text
+    assert "<dt>Stage</dt><dd>evidence</dd>" in html and "- **Stage:** evidence" in md

@@ -33,7 +33,7 @@ def test_answer_cites_exact_words_in_the_json_contract(seeded: Podium) -> None:
     answer = seeded.ask("What did Kuleba say about deliveries of ammunition and weapons?")
     data = answer.to_dict()
     assert list(data) == ["question", "answer", "abstained", "citations", "timings_ms", "models",
-                          "standalone_question", "sources", "retrieved"]
+                          "standalone_question", "sources", "retrieved", "reply"]
     assert not data["abstained"] and data["answer"].endswith("[1].")
     assert "ammunition" in data["citations"][0]["quote"]
     assert data["citations"][0]["speaker"] == "FOREIGN MINISTER KULEBA"
