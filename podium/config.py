@@ -44,6 +44,9 @@ class IngestSettings(_Section):
 
 LLMProvider = Literal[
     "local", "llamacpp", "openai_compatible", "ollama", "openai", "extractive", "fake"]
+LLMRuntime = Literal["xllamacpp", "ik_llama", "llama-cpp-python"]
+# The runtime of the packaged GGUF: switching the default is this one line (issue 13).
+DEFAULT_RUNTIME: LLMRuntime = "xllamacpp"
 EmbeddingProvider = Literal["local", "huggingface", "openai_compatible", "ollama", "openai", "fake"]
 
 # Providers that talk to a server, and the base URL each uses when none is set.
@@ -112,15 +115,16 @@ class LLMSettings(_ModelSection):
     provider: LLMProvider = Field(
         "local",
         description=(
-            "local: packaged Qwen2.5-Coder-1.5B-Instruct GGUF via xllamacpp; llamacpp: the GGUF "
+            "local: packaged Qwen2.5-Coder-1.5B-Instruct GGUF (llm.runtime); llamacpp: the GGUF "
             "file in llm.model; openai_compatible, ollama, openai: a server (extras of the same "
             "names); extractive: no generative model, quotes the best sentences; fake: tests."
         ),
     )
-    runtime: Literal["xllamacpp", "llama-cpp-python"] = Field(
-        "xllamacpp",
-        description="What runs a GGUF for local and llamacpp: xllamacpp (installed) or "
-                    "llama-cpp-python (extra [llamacpp]).",
+    runtime: LLMRuntime = Field(
+        DEFAULT_RUNTIME,
+        description="What runs a GGUF for local and llamacpp: xllamacpp (installed), "
+                    "ik_llama (extra [ik]; formats the prompt with chat_format, default chatml) "
+                    "or llama-cpp-python (extra [llamacpp]).",
     )
     chat_format: str | None = Field(
         None,

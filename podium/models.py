@@ -68,6 +68,11 @@ def _build_llm(settings: Settings) -> tuple[LLM, str]:
             from podium.providers.llama_cpp_python import LlamaCppPythonLLM
 
             llm = LlamaCppPythonLLM(**options)
+        elif cfg.runtime == "ik_llama":
+            from podium.providers.ik_llama import IkLlamaLLM
+
+            # no chat-template layer in ik_llama.cpp: Podium formats ChatML unless told otherwise
+            llm = IkLlamaLLM(**{**options, "chat_template": template or load_chat_format("chatml")})
         else:
             llm = xllama.XLlamaCppLLM(**options)
         stem = xllama.PACKAGED_NAME if cfg.provider == "local" else llm.metadata.model_name

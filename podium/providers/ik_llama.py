@@ -1,0 +1,243 @@
+"""A GGUF run in-process by ik_llama.cpp (the extra [ik]: ik-llama-cpp-python, a prebuilt wheel).
+
+The library has no chat-template layer and no prompt cache, so this module formats the chat
+prompt itself (llm.chat_format, ChatML by default), keeps the KV cache between calls and
+evaluates only the tokens after the prefix shared with the previous prompt, and picks tokens
+with numpy (argmax at temperature 0) instead of the library's per-token Python loop over the
+vocabulary. It uses the wheel's low-level modules (_internals, _ctypes_api), hence the exact pin.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import importlib
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ChatResponseGen
+from pydantic import PrivateAttr
+
+from podium.errors import ModelError
+from podium.providers.extras import require
+from podium.providers.gguf import GGUFChatLLM
+
+logger = logging.getLogger(__name__)
+
+RUNTIME = "ik_llama"
+STOP_TEXTS = ("<|im_end|>", "<|endoftext|>")  # ChatML's turn end and Qwen's end of text
+TOP_K, TOP_P = 40, 0.95  # llama.cpp's defaults, for temperature > 0
+_PIECE_BYTES = 256
+_LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+_QUIET = _LOG_CALLBACK(lambda level, text, data: None)  # kept alive: the library holds it
+
+
+def prefer_passive_waiting() -> None:
+    """OpenMP threads sleep instead of spinning while they wait (unless the user chose).
+
+    Read once, when the library's libgomp loads: without it, generation on a busy 2-core
+    machine fell to 0.3 tokens/s (MODELS.md).
+    """
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+
+
+class IkEngine:
+    """The few ik_llama.cpp calls Podium needs: tokens in, logits out, one KV sequence."""
+
+    def __init__(self, model_path: str, *, context_window: int, threads: int) -> None:
+        prefer_passive_waiting()
+        require("ik_llama_cpp", extra="ik", provider=f"llm.runtime {RUNTIME!r}")
+        internals = importlib.import_module("ik_llama_cpp._internals")
+        self._c = importlib.import_module("ik_llama_cpp._ctypes_api")
+        self._make_batch = internals.make_batch_range
+        lib = self._c._lib
+        if not logger.isEnabledFor(logging.DEBUG):
+            lib.llama_log_set.argtypes = [_LOG_CALLBACK, ctypes.c_void_p]
+            lib.llama_log_set.restype = None
+            lib.llama_log_set(_QUIET, None)
+        self._seq_rm = lib.llama_kv_cache_seq_rm
+        self._seq_rm.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32]
+        self._seq_rm.restype = ctypes.c_bool
+        try:
+            self._model = internals.IkModel(model_path)
+            # Flash attention off: ik_llama.cpp's asserts on long prompts without AVX-VNNI,
+            # and the wheel cannot tell reliably whether the CPU has it.
+            self._context = internals.IkContext(self._model, n_ctx=context_window,
+                                                n_threads=threads, flash_attn=False)
+        except RuntimeError as exc:  # "Failed to load model: …" / "Failed to create context"
+            raise ModelError(f"could not load {model_path}: {exc}",
+                             hint="check that the file is a GGUF model") from exc
+        self.context_window = context_window
+        self.n_vocab = int(self._model.n_vocab)
+        self._ubatch = max(1, int(self._context._n_ubatch))
+        self._stops = {ids[0] for text in STOP_TEXTS if len(ids := self.tokenize(text)) == 1}
+        self._piece = ctypes.create_string_buffer(_PIECE_BYTES)
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of a formatted prompt (special tokens such as <|im_start|> parsed)."""
+        return list(self._model.tokenize(text, add_bos=False, special=True))
+
+    def evaluate(self, tokens: Sequence[int], start: int) -> None:
+        """Add tokens to the KV cache at positions start…; logits of the last one follow."""
+        for i in range(0, len(tokens), self._ubatch):
+            chunk = list(tokens[i:i + self._ubatch])
+            last = i + self._ubatch >= len(tokens)
+            batch = self._make_batch(chunk, pos_start=start + i, logits_last=last)
+            try:
+                status = self._context.decode(batch)
+            finally:
+                self._c.llama_batch_free(batch)
+            if status != 0:
+                raise ModelError(f"the model could not evaluate {len(chunk)} tokens at position "
+                                 f"{start + i} (llama_decode returned {status})",
+                                 hint="raise llm.context_window, or ask a shorter question")
+
+    def logits(self) -> np.ndarray:
+        """The last evaluated token's logits, a view of the library's buffer (no copy)."""
+        return np.ctypeslib.as_array(self._context.get_logits(-1), shape=(self.n_vocab,))
+
+    def forget_from(self, position: int) -> bool:
+        """Drop cached positions >= position; False when the cache must be cleared instead."""
+        return bool(self._seq_rm(self._context.ctx, 0, position, -1))
+
+    def clear(self) -> None:
+        """Empty the KV cache."""
+        self._context.kv_cache_clear()
+
+    def is_stop(self, token: int) -> bool:
+        """End of generation: the model's own end tokens, or ChatML's turn end."""
+        return token in self._stops or bool(self._c.llama_token_is_eog(self._model.model, token))
+
+    def piece(self, token: int) -> bytes:
+        """A token's bytes (possibly part of one UTF-8 character); special tokens give b''."""
+        n = self._c.llama_token_to_piece(self._model.model, token, self._piece, _PIECE_BYTES,
+                                         0, False)
+        return self._piece.raw[:n] if n > 0 else b""
+
+
+def pick_token(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """Greedy argmax at temperature 0; else top-k, top-p, temperature sampling, all in numpy."""
+    if temperature <= 0:
+        return int(np.argmax(logits))
+    top = np.argpartition(logits, -TOP_K)[-TOP_K:]
+    scaled = logits[top].astype(np.float64) / temperature
+    order = np.argsort(-scaled)
+    top, scaled = top[order], scaled[order]
+    probs = np.exp(scaled - scaled[0])
+    probs /= probs.sum()
+    keep = int(np.searchsorted(np.cumsum(probs), TOP_P)) + 1
+    probs = probs[:keep] / probs[:keep].sum()
+    return int(top[rng.choice(keep, p=probs)])
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens a and b share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class IkLlamaLLM(GGUFChatLLM):
+    """ik_llama.cpp with Podium's chat format and a prompt cache of the previous call."""
+
+    _engine: Any = PrivateAttr(default=None)
+    _cached: list[int] = PrivateAttr(default_factory=list)  # the tokens in the KV cache
+    _render: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PodiumIkLlamaLLM"
+
+    def _ensure_engine(self) -> Any:
+        if self._engine is None:
+            self._check_file()
+            if not self.chat_template:
+                raise ModelError(f"llm.runtime {RUNTIME!r} needs a chat format",
+                                 hint="set llm.chat_format, e.g. 'chatml'")
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            self._render = ImmutableSandboxedEnvironment(
+                trim_blocks=True, lstrip_blocks=True).from_string(self.chat_template).render
+            started = time.perf_counter()
+            self._engine = IkEngine(self.model_path, context_window=self.context_window,
+                                    threads=self.threads)
+            logger.info("loaded %s with ik_llama.cpp in %.1f s", self.model_path,
+                        time.perf_counter() - started)
+        return self._engine
+
+    def format(self, messages: Sequence[ChatMessage]) -> str:
+        """The prompt text: the chat format applied to the messages, ready for the answer."""
+        self._ensure_engine()
+        return str(self._render(
+            messages=[{"role": m.role.value, "content": m.content or ""} for m in messages],
+            add_generation_prompt=True, bos_token="", eos_token=STOP_TEXTS[0]))
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        content = "".join(self._generate(messages))
+        return ChatResponse(message=ChatMessage(role="assistant", content=content))
+
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        content = ""
+        for delta in self._generate(messages):
+            content += delta
+            yield ChatResponse(message=ChatMessage(role="assistant", content=content),
+                               delta=delta)
+
+    def _generate(self, messages: Sequence[ChatMessage]) -> Iterator[str]:
+        with self._lock:
+            engine = self._ensure_engine()
+            prompt = engine.tokenize(self.format(messages))
+            self._prefill(engine, prompt)
+            rng = np.random.default_rng(self.seed)
+            text = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            for n in range(1, self.max_tokens + 1):
+                token = pick_token(engine.logits(), self.temperature, rng)
+                if engine.is_stop(token):
+                    break
+                if delta := text.decode(engine.piece(token)):
+                    yield delta
+                if n == self.max_tokens:
+                    break
+                if len(self._cached) >= self.context_window:
+                    logger.warning("the answer filled llm.context_window (%d tokens)",
+                                   self.context_window)
+                    break
+                self._extend(engine, [token])
+            if tail := text.decode(b"", final=True):
+                yield tail
+
+    def _prefill(self, engine: Any, prompt: list[int]) -> None:
+        """Evaluate the prompt, reusing the cached prefix it shares with the previous call."""
+        if len(prompt) >= self.context_window:
+            raise ModelError(
+                f"the prompt has {len(prompt)} tokens, more than llm.context_window "
+                f"({self.context_window}) leaves room for",
+                hint="raise llm.context_window, or pass fewer passages "
+                     "(retrieval.evidence_sentences)")
+        reuse = min(common_prefix(self._cached, prompt), len(prompt) - 1)  # >= 1 to evaluate
+        if reuse < len(self._cached):
+            if not engine.forget_from(reuse):
+                engine.clear()
+                self._cached, reuse = [], 0
+            del self._cached[reuse:]
+        started = time.perf_counter()
+        self._extend(engine, prompt[reuse:])
+        logger.info("prompt of %d tokens: %d reused from the cache, %d evaluated in %.2f s",
+                    len(prompt), reuse, len(prompt) - reuse, time.perf_counter() - started)
+
+    def _extend(self, engine: Any, tokens: list[int]) -> None:
+        try:
+            engine.evaluate(tokens, len(self._cached))
+        except BaseException:
+            engine.clear()  # a half-evaluated batch leaves the cache in an unknown state
+            self._cached = []
+            raise
+        self._cached.extend(tokens)
