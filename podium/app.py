@@ -15,7 +15,13 @@ from podium.config import Settings
 from podium.errors import PodiumError
 from podium.ingest.pipeline import Ingestor, IngestReport
 from podium.ingest.reindex import ReindexReport, reindex
-from podium.models import build_embedder, build_generator
+from podium.models import (
+    build_embedder,
+    build_generator,
+    build_vector_store,
+    describe_vector_store,
+    server_error,
+)
 from podium.qa.engine import QAEngine
 from podium.qa.generate import Generator, Turn
 from podium.qa.retrieve import Filters, HybridRetriever
@@ -41,12 +47,22 @@ class Podium:
     def _embedding(self) -> tuple[BaseEmbedding, EmbeddingInfo]:
         return build_embedder(self.settings)
 
+    @property
+    def shared_store(self) -> bool:
+        """True when the vectors are on a server that sees every process's writes."""
+        return self.settings.vectorstore.provider == "chroma_server"
+
     @cached_property
     def index(self) -> ChunkIndex:
         """The Chroma chunk index for the configured embedding model."""
         model, info = self._embedding
-        return ChunkIndex(self.data_dir / "chroma", self.settings.vectorstore.collection,
-                          model, info)
+        settings = self.settings
+
+        def failure(exc: Exception) -> PodiumError:
+            return server_error(settings, exc)
+
+        return ChunkIndex(build_vector_store(settings), settings.vectorstore.collection,
+                          model, info, failure=failure if self.shared_store else None)
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -70,6 +86,7 @@ class Podium:
                progress: bool = True) -> IngestReport:
         """Ingest files and folders into the index (one ingest at a time per data dir)."""
         with self._ingest_lock():
+            self._require_vectors()
             ingestor = Ingestor(self.settings.ingest, self.docstore, self.index)
             return ingestor.run(paths, prune=prune, reindex=reindex, progress=progress)
 
@@ -109,13 +126,32 @@ class Podium:
         if counts["complete"] == 0 and counts["pending"] == 0:
             raise PodiumError(f"nothing is indexed in {self.data_dir}",
                               hint="run `podium ingest data/transcripts` first")
+        self._require_vectors()
+
+    def _require_vectors(self) -> None:
+        """Refuse a vector store that holds none of this data dir's chunks (the settings point
+        at another store or collection): ingest would take the documents as done."""
+        chunks = self.docstore.counts()["chunks"]
+        if chunks and self.index.count() == 0:
+            raise PodiumError(
+                f"{describe_vector_store(self.settings)} holds none of the {chunks:,} chunks "
+                f"indexed in {self.data_dir}",
+                hint="run `podium reindex` to embed the stored transcripts into it, or point "
+                     "[vectorstore] back at the store they were indexed in")
 
     @contextmanager
     def serving(self) -> Iterator[None]:
         """Hold the data dir for a long-running page. An embedded Chroma store does not see
         another process's writes, so while the page runs, ingests from other processes are
         refused (the page's own uploads and deletes go on), and the page is refused while
-        another process writes."""
+        another process writes. A Chroma server sees every write: nothing is held."""
+        if self.shared_store:
+            self._serving = True
+            try:
+                yield
+            finally:
+                self._serving = False
+            return
         with _flock(self.data_dir / "serve.lock", fcntl.LOCK_EX) as fd:
             if fd is None:
                 raise PodiumError(
@@ -137,8 +173,8 @@ class Podium:
             if fd is None:
                 raise PodiumError(f"another ingest is running on {self.data_dir}",
                                   hint="wait for it to finish, then run this again")
-            if self._serving:  # the page's own upload or delete: its Chroma client sees it
-                yield
+            if self._serving or self.shared_store:  # this process's client (or a server)
+                yield  # sees the write
                 return
             with _flock(self.data_dir / "serve.lock", fcntl.LOCK_SH) as page:
                 if page is None:

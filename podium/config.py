@@ -203,10 +203,31 @@ class UISettings(_Section):
 
 
 class VectorStoreSettings(_Section):
+    """Where the chunk vectors live: Chroma inside the data dir, or a Chroma server."""
+
+    provider: Literal["chroma", "chroma_server"] = Field(
+        "chroma",
+        description="chroma: embedded, in <data_dir>/chroma (one process writes at a time); "
+                    "chroma_server: a Chroma server (`chroma run`, scripts/chroma-server.sh) "
+                    "that the page and ingests share.",
+    )
     collection: str = Field(
         "podium", min_length=3, max_length=512, pattern=r"^[a-zA-Z0-9._-]+$",
-        description="Chroma collection name.",
+        description="Chroma collection name; give each data dir its own on a shared server.",
     )
+    host: str = Field("127.0.0.1", min_length=1, description="Chroma server address.")
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    ssl: bool = Field(False, description="Talk to the Chroma server over HTTPS.")
+    tenant: str = Field("default_tenant", min_length=1, description="Chroma server tenant.")
+    database: str = Field("default_database", min_length=1,
+                          description="Chroma server database (it must exist).")
+    token: SecretStr | None = _secret(
+        "Chroma server token, sent as a bearer token; only from the environment "
+        "(PODIUM_VECTORSTORE__TOKEN).")
+
+    def server_url(self) -> str:
+        """The Chroma server's address, for messages."""
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
 
 
 class EvalSettings(_Section):

@@ -40,3 +40,7 @@ def model_failures(failed: str, *, hint: str) -> Iterator[None]:
     except Exception as exc:  # client libraries raise their own error types
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         raise ModelError(f"{failed}: {detail}", hint=hint) from exc
+
+
+class VectorStoreError(PodiumError):
+    """The vector store (a Chroma server) cannot be reached or refuses the request."""

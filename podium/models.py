@@ -1,15 +1,22 @@
-"""Build the embedder and answer generator from settings: the one place provider names appear."""
+"""Build the embedder, the answer generator and the vector store from settings: the one place
+provider names appear."""
 
 from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 
 from podium.config import Settings
-from podium.errors import model_failures
+from podium.errors import VectorStoreError, model_failures
 from podium.prompts import load_chat_format, load_prompt
 from podium.qa.generate import ExtractiveGenerator, Generator, LLMGenerator
 from podium.vectorstore.chroma import EmbeddingInfo
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 SERVERS = ("openai_compatible", "ollama", "openai")
 
@@ -94,3 +101,54 @@ def _dimension(model: BaseEmbedding, name: str) -> int:
                         hint="check the [embedding] settings (podium config) and that its "
                              "server is running"):
         return len(model.get_text_embedding("dimension probe"))
+
+
+def build_vector_store(settings: Settings) -> ClientAPI:
+    """The Chroma client of the configured vector store: embedded in the data dir, or a server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    cfg = settings.vectorstore
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)  # fresh: HttpClient edits it
+    if cfg.provider == "chroma":
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    if cfg.provider == "chroma_server":
+        token = cfg.token.get_secret_value() if cfg.token is not None else None
+        try:
+            return chromadb.HttpClient(
+                host=cfg.host, port=cfg.port, ssl=cfg.ssl, settings=chroma_settings,
+                headers={"Authorization": f"Bearer {token}"} if token else None,
+                tenant=cfg.tenant, database=cfg.database)
+        except Exception as exc:  # chromadb raises ValueError, its own errors, httpx errors
+            raise server_error(settings, exc) from exc
+    raise AssertionError(f"unhandled vector store provider {cfg.provider}")
+
+
+def describe_vector_store(settings: Settings) -> str:
+    """Where the vectors live, in words (for messages and `podium status`)."""
+    cfg = settings.vectorstore
+    if cfg.provider == "chroma_server":
+        return (f"the Chroma server at {cfg.server_url()} ({cfg.tenant}/{cfg.database}, "
+                f"collection {cfg.collection})")
+    return f"the embedded Chroma in {settings.data_dir / 'chroma'} (collection {cfg.collection})"
+
+
+def server_error(settings: Settings, exc: BaseException) -> VectorStoreError:
+    """One line naming the setting to check and how to start a server."""
+    cfg = settings.vectorstore
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    if re.search(r"tenant", str(exc), re.IGNORECASE):
+        setting = f"vectorstore.tenant = {cfg.tenant!r}"
+    elif re.search(r"database", str(exc), re.IGNORECASE):
+        setting = f"vectorstore.database = {cfg.database!r}"
+    elif re.search(r"40[13]|unauthori[sz]ed|forbidden|authenticat", str(exc), re.IGNORECASE):
+        setting = "vectorstore.token (PODIUM_VECTORSTORE__TOKEN)"
+    else:
+        setting = (f"vectorstore.host / port / ssl = {cfg.host}:{cfg.port}"
+                   f"{' (https)' if cfg.ssl else ''}")
+    return VectorStoreError(
+        f"the Chroma server at {cfg.server_url()} failed ({detail}); check {setting}, or "
+        f"start a server with `scripts/chroma-server.sh DIR {cfg.port}` "
+        "(or set vectorstore.provider = \"chroma\" for the embedded store)")

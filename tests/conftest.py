@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +40,11 @@ def seed_copy(tmp_path: Path) -> Path:
 def fake_app(tmp_path: Path) -> Podium:
     """An app with fake models and an empty index in tmp_path."""
     return build_app(fake_settings(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Chroma server (`chroma run`) on a free loopback port, for the whole session."""
+    from tests.chromaserver import run_server
+
+    yield from run_server(tmp_path_factory.mktemp("chroma-server"))

@@ -132,14 +132,16 @@ def test_config_never_prints_a_secret(fake_env: Path, monkeypatch: pytest.Monkey
                                       capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PODIUM_LLM__API_KEY", "sk-very-secret")
     monkeypatch.setenv("PODIUM_UI__PASSWORD", "hunter2")
+    monkeypatch.setenv("PODIUM_VECTORSTORE__TOKEN", "chroma-token")
     assert main(["config", "--json"]) == 0
     out = capsys.readouterr().out
     rows = json.loads(out)
     assert rows["llm.api_key"] == {"value": "(set)", "source": "env"}
+    assert rows["vectorstore.token"] == {"value": "(set)", "source": "env"}
     assert rows["embedding.api_key"] == {"value": None, "source": "default"}
     assert main(["config"]) == 0
     out += capsys.readouterr().out
-    assert "sk-very-secret" not in out and "hunter2" not in out
+    assert "sk-very-secret" not in out and "hunter2" not in out and "chroma-token" not in out
 
 
 def test_reindex_command_re_embeds_what_is_stored(fake_env: Path, seed_copy: Path,

@@ -89,7 +89,8 @@ def test_a_provider_without_what_it_needs_is_refused(env: dict[str, str], fragme
         load_settings(env=env, discover=False)
 
 
-@pytest.mark.parametrize("key", ["llm.api_key", "embedding.api_key", "ui.password"])
+@pytest.mark.parametrize("key", ["llm.api_key", "embedding.api_key", "ui.password",
+                                 "vectorstore.token"])
 def test_secrets_come_only_from_the_environment(tmp_path: Path, key: str) -> None:
     section, name = key.split(".")
     base = tmp_path / "settings.toml"

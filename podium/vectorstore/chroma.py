@@ -1,13 +1,15 @@
-"""The chunk index: a Chroma collection (embedded PersistentClient) behind llama-index."""
+"""The chunk index: a Chroma collection behind llama-index, on the client that
+podium.models.build_vector_store made (embedded in the data dir, or a Chroma server)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -20,11 +22,33 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQuery,
 )
 
-from podium.errors import IndexMismatchError, model_failures
+from podium.errors import IndexMismatchError, PodiumError, model_failures
 from podium.ingest.chunking import Chunk
 from podium.vectorstore.docstore import ChunkRef, Scope
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+StoreFailure = Callable[[Exception], PodiumError]
+
+
+def _store_call(method: Callable[P, R]) -> Callable[P, R]:
+    """Report a failure of the vector store (a server gone, a refused request) in one line."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except PodiumError:
+            raise
+        except Exception as exc:
+            failure = getattr(args[0], "_failure", None)
+            if failure is None:
+                raise
+            raise failure(exc) from exc
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -56,17 +80,17 @@ class ChunkIndex:
     as it was, and the next run resumes.
     """
 
-    def __init__(self, path: Path, collection: str, embed_model: BaseEmbedding,
-                 info: EmbeddingInfo) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    def __init__(self, client: Any, collection: str, embed_model: BaseEmbedding,
+                 info: EmbeddingInfo, *, failure: StoreFailure | None = None) -> None:
+        self._client = client
         self._name = collection
         self._embed_model = embed_model
         self.info = info
+        self._failure = failure  # turns a client error into a one-line PodiumError
+        self._setup()
+
+    @_store_call
+    def _setup(self) -> None:
         self._finish_interrupted_swap()
         self._open()
         self._mismatch = self._check_model()
@@ -115,22 +139,28 @@ class ChunkIndex:
         if self._mismatch is not None:
             raise self._mismatch
 
+    @_store_call
     def count(self) -> int:
         """Number of chunks stored."""
         return int(self._collection.count())
 
+    @_store_call
     def replace_document(self, doc_id: str, content_hash: str, title: str, date: str | None,
-                         chunks: list[Chunk]) -> None:
-        """Delete a document's chunks, then embed and add the new ones."""
+                         chunks: list[Chunk], vectors: list[list[float]] | None = None
+                         ) -> None:
+        """Delete a document's chunks, then add the new ones (embedded here unless their
+        vectors are given)."""
         self._usable()
         self._store.delete(doc_id)
         if chunks:
-            self._store.add(self._nodes(doc_id, content_hash, title, date, chunks))
+            self._store.add(self._nodes(doc_id, content_hash, title, date, chunks, vectors))
 
     def _nodes(self, doc_id: str, content_hash: str, title: str, date: str | None,
-               chunks: list[Chunk]) -> list[BaseNode]:
+               chunks: list[Chunk], vectors: list[list[float]] | None = None
+               ) -> list[BaseNode]:
         """The chunks as embedded llama-index nodes."""
-        vectors = self.embed_texts([c.embedding_text() for c in chunks])
+        if vectors is None:
+            vectors = self.embed_texts([c.embedding_text() for c in chunks])
         nodes: list[BaseNode] = []
         for chunk, vector in zip(chunks, vectors, strict=True):
             node = TextNode(
@@ -145,6 +175,7 @@ class ChunkIndex:
             nodes.append(node)
         return nodes
 
+    @_store_call
     def rebuild(self) -> Rebuild:
         """Start (or resume) filling <name>-next with the configured model's vectors."""
         names = self._names()
@@ -158,6 +189,7 @@ class ChunkIndex:
             configuration={"hnsw": {"space": "cosine"}})
         return Rebuild(self, collection)
 
+    @_store_call
     def _swap_in(self, collection: Any) -> None:
         """Make a complete <name>-next the live collection."""
         collection.modify(metadata=self._model_metadata(complete=True))
@@ -167,6 +199,7 @@ class ChunkIndex:
         self._open()
         self._mismatch = None
 
+    @_store_call
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of a document."""
         self._usable()
@@ -189,6 +222,7 @@ class ChunkIndex:
             hint="check the [embedding] settings (podium config) and, for a server provider, "
                  "that the server is running")
 
+    @_store_call
     def search(self, embedding: list[float], top_k: int, scope: Scope | None = None
                ) -> list[Hit]:
         """The top_k chunks most similar to the query embedding, within the scope."""
@@ -207,6 +241,7 @@ class ChunkIndex:
                 text=node.get_content(), similarity=_cosine(score)))
         return hits
 
+    @_store_call
     def similarities(self, embedding: list[float], chunks: list[tuple[str, str, int]]
                      ) -> dict[tuple[str, str, int], float]:
         """Cosine similarity of stored chunks (doc_id, content_hash, index) to an embedding."""
@@ -238,21 +273,59 @@ class Rebuild:
         self._store = ChromaVectorStore(chroma_collection=collection)
         self._ids = set(collection.get(include=[])["ids"])
 
+    @property
+    def _failure(self) -> StoreFailure | None:
+        return self._index._failure
+
     def has(self, doc_id: str, content_hash: str, n_chunks: int) -> bool:
         """True when a resumed rebuild already holds this version of the document."""
         return n_chunks > 0 and all(
             _node_id(doc_id, content_hash, i) in self._ids for i in range(n_chunks))
 
+    @_store_call
     def add(self, doc_id: str, content_hash: str, title: str, date: str | None,
-            chunks: list[Chunk]) -> None:
-        """Embed one document's chunks into the new collection."""
+            chunks: list[Chunk], vectors: list[list[float]] | None = None) -> None:
+        """Embed one document's chunks (unless their vectors are given) into the new
+        collection."""
         self._store.delete(doc_id)
         if chunks:
-            self._store.add(self._index._nodes(doc_id, content_hash, title, date, chunks))
+            self._store.add(self._index._nodes(doc_id, content_hash, title, date, chunks,
+                                               vectors))
 
     def finish(self) -> None:
         """Replace the live collection with this one."""
         self._index._swap_in(self._collection)
+
+
+@dataclass(frozen=True)
+class CollectionFacts:
+    """What a collection holds, read without an embedding model (for `podium status`)."""
+
+    name: str
+    ids: int
+    embedding_model: str | None
+    embedding_dim: int | None
+    complete: bool
+
+
+def collection_facts(client: Any, name: str) -> tuple[CollectionFacts | None,
+                                                      CollectionFacts | None]:
+    """The live collection and an unfinished `podium reindex` collection (<name>-next), each
+    None when absent; reads only."""
+    names = {c.name for c in client.list_collections()}
+    facts: list[CollectionFacts | None] = []
+    for candidate in (name, f"{name}-next"):
+        if candidate not in names:
+            facts.append(None)
+            continue
+        collection = client.get_collection(candidate)
+        meta = collection.metadata or {}
+        dim = meta.get("embedding_dim")
+        facts.append(CollectionFacts(candidate, int(collection.count()),
+                                     meta.get("embedding_model"),
+                                     int(dim) if dim is not None else None,
+                                     bool(meta.get("complete"))))
+    return facts[0], facts[1]
 
 
 def _node_id(doc_id: str, content_hash: str, index: int) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from podium.app import Podium, build_app
 from podium.errors import IndexMismatchError, PodiumError
+from podium.models import build_vector_store
 from podium.vectorstore.chroma import ChunkIndex, EmbeddingInfo
 from tests.conftest import REPO, fake_settings
 from tests.fakes import FakeEmbedding
@@ -215,8 +216,8 @@ def _complete(db: Path) -> int:
 def test_another_embedding_model_is_refused_until_reindexed(fake_app: Podium,
                                                             seed_copy: Path) -> None:
     fake_app.ingest([seed_copy], progress=False)
-    chroma = fake_app.data_dir / "chroma"
-    other = ChunkIndex(chroma, "podium", FakeEmbedding(32), EmbeddingInfo("fake-bow-32", 32))
+    other = ChunkIndex(build_vector_store(fake_app.settings), "podium", FakeEmbedding(32),
+                       EmbeddingInfo("fake-bow-32", 32))
     with pytest.raises(IndexMismatchError, match="podium reindex"):
         other.embed_query("NATO")
     with pytest.raises(IndexMismatchError):

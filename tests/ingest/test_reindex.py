@@ -8,6 +8,7 @@ import pytest
 
 from podium.app import Podium, build_app
 from podium.errors import IndexMismatchError, PodiumError
+from podium.models import build_vector_store
 from podium.vectorstore.chroma import ChunkIndex, EmbeddingInfo
 from tests.conftest import fake_settings
 from tests.fakes import FakeEmbedding
@@ -87,8 +88,7 @@ def test_killed_reindex_leaves_the_live_index_and_resumes(tmp_path: Path,
 def test_a_swap_killed_halfway_is_finished_on_next_open(tmp_path: Path,
                                                        seed_copy: Path) -> None:
     old, chunks = _seeded(tmp_path, seed_copy)
-    chroma = old.data_dir / "chroma"
-    new = ChunkIndex(chroma, "podium", FakeEmbedding(32), OTHER)
+    new = ChunkIndex(build_vector_store(old.settings), "podium", FakeEmbedding(32), OTHER)
     rebuild = new.rebuild()
     for info in old.docstore.listing():
         rebuild.add(info.doc_id, info.content_hash, info.title, info.date,
@@ -98,7 +98,7 @@ def test_a_swap_killed_halfway_is_finished_on_next_open(tmp_path: Path,
                                          "complete": True})
     new._client.delete_collection("podium")
 
-    reopened = ChunkIndex(chroma, "podium", FakeEmbedding(32), OTHER)
+    reopened = ChunkIndex(build_vector_store(old.settings), "podium", FakeEmbedding(32), OTHER)
     assert reopened.count() == chunks
     assert reopened.search(reopened.embed_query("ammunition"), 3)
 
