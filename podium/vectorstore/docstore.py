@@ -3,6 +3,9 @@
 One SQLite file holds each document's verbatim text and ingest status, and its chunks in an
 FTS5 keyword index (porter stemming). Chunks are written in the same transaction that marks a
 document pending, and deleted with it, so the keyword index is always in step with ingest.
+
+The file is in WAL mode: readers (a chat page) never wait for the one writer (an ingest), and a
+writer waits up to `busy_timeout` seconds for another; past that, a PodiumError says so.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from podium.errors import PodiumError
 from podium.ingest.chunking import Chunk
 
 SCHEMA = """
@@ -58,6 +62,7 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     VALUES ('delete', old.id, old.body, old.speaker, old.title, old.dated);
 END;
 """
+BUSY_TIMEOUT_S = 10.0
 # bm25 weights of the FTS columns: words, speaker, title, date words
 BM25_WEIGHTS = (1.0, 2.0, 0.5, 1.0)
 MONTHS = ("January February March April May June July August September October November "
@@ -124,12 +129,46 @@ class Scope:
         return self.doc_ids == frozenset() or self.speakers == frozenset()
 
 
+class _Connection(sqlite3.Connection):
+    """A connection whose 'database is locked', after the busy timeout, is a PodiumError."""
+
+    busy: str = "the document store"
+    timeout_s: float = BUSY_TIMEOUT_S
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        with self._reported():
+            return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        with self._reported():
+            return super().executemany(sql, parameters)
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        with self._reported():
+            return super().executescript(script)
+
+    @contextmanager
+    def _reported(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise PodiumError(
+                f"{self.busy} stayed busy for {self.timeout_s:g} s: another process is "
+                "writing to it", hint="wait for the other ingest to finish, then try again"
+            ) from None
+
+
 class DocumentStore:
     """SQLite file holding every document's original text and ingest status."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                                     timeout=busy_timeout, factory=_Connection)
+        self._conn.busy = f"the document store {path}"
+        self._conn.timeout_s = busy_timeout
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)

@@ -1,0 +1,52 @@
+"""The document store under concurrency: WAL readers beside one writer, and a busy timeout that
+ends in a clear PodiumError rather than a traceback."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from podium.errors import PodiumError
+from podium.vectorstore.docstore import DocumentStore
+
+
+def test_readers_go_on_beside_a_writer_and_a_busy_writer_gets_a_message(tmp_path: Path
+                                                                        ) -> None:
+    path = tmp_path / "podium.db"
+    writer = DocumentStore(path)
+    writer.set_meta("k", "before")
+    other = DocumentStore(path, busy_timeout=0.3)
+    assert other._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    writer._conn.execute("BEGIN IMMEDIATE")  # an ingest in the middle of a transaction
+    writer._conn.execute("INSERT OR REPLACE INTO meta VALUES ('k', 'during')")
+    assert other.get_meta("k") == "before"  # the reader neither waits nor sees half a write
+    started = time.monotonic()
+    with pytest.raises(PodiumError, match=r"podium\.db stayed busy for 0\.3 s") as caught:
+        other.set_meta("k", "mine")
+    assert 0.25 <= time.monotonic() - started < 5
+    assert "wait for the other ingest" in caught.value.hint
+    assert not isinstance(caught.value.__cause__, sqlite3.Error)
+    writer._conn.execute("COMMIT")
+    assert other.get_meta("k") == "during"
+    other.set_meta("k", "mine")  # free again
+    assert writer.get_meta("k") == "mine"
+
+
+def test_a_writer_waits_for_the_other_within_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "podium.db"
+    first = DocumentStore(path)
+    second = DocumentStore(path, busy_timeout=10)
+    first._conn.execute("BEGIN IMMEDIATE")
+    first._conn.execute("INSERT OR REPLACE INTO meta VALUES ('k', 'first')")
+    release = threading.Timer(0.5, lambda: first._conn.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    second.set_meta("k", "second")  # retried until the first commits
+    release.join()
+    assert time.monotonic() - started >= 0.4
+    assert first.get_meta("k") == "second"
