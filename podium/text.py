@@ -17,6 +17,7 @@ _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st sen rep gen gov amb adm lt col sgt capt prof jr sr vs no inc corp co "
     "u.s u.k u.n e.g i.e etc jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -122,3 +123,22 @@ def _next_nonspace(text: str, pos: int, end: int) -> str | None:
     while pos < end and text[pos].isspace():
         pos += 1
     return text[pos] if pos < end else None
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """text on one line, cut at a word boundary with "…" when longer than limit characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def lone_surrogate(text: str) -> int | None:
+    """Offset of the first lone UTF-16 surrogate in text (not valid Unicode), or None."""
+    match = _SURROGATE.search(text)
+    return match.start() if match else None
+

@@ -1,23 +1,33 @@
 """Read files into raw documents: .txt, .md, .html, .jsonl, .jsonl.gz.
 
-Every problem with an input becomes a `Skipped` record with a reason a user can act on;
-nothing here raises for bad input.
+Every problem with an input becomes a `Skipped` record with a one-line reason a user can act
+on; nothing here raises for bad input. What leaves this module is valid Unicode throughout
+(ids, sources, texts and metadata), so the stores downstream can always encode it.
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import logging
-from collections.abc import Iterator
+import os
+import re
+import stat
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
 
+from podium.text import lone_surrogate, shorten
+
 logger = logging.getLogger(__name__)
 
 JSONL_FIELDS = ("title", "date", "source", "url", "speaker")
+MAX_NESTING = 64  # JSON arrays/objects deeper than this are refused, not parsed
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -38,48 +48,110 @@ class Skipped:
     reason: str
 
 
+def shown(path: Path | str) -> str:
+    """A path as valid Unicode: bytes that are not UTF-8 appear as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def discover(paths: list[Path], extensions: list[str]) -> Iterator[tuple[Path, Path] | Skipped]:
-    """Yield (file, root) pairs for every file to read; the doc_id is file relative to root."""
+    """Yield (file, root) pairs for every file to read; the doc_id is file relative to root.
+
+    Inside a folder, hidden names are left out; a symlink is followed only to a file inside the
+    folder (a linked folder inside it is read under its own name); symlinks that lead outside,
+    FIFOs, sockets, devices and unreadable folders are skipped with a reason.
+    """
     for path in paths:
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                rel = file.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if _has_extension(file, extensions):
-                    yield file, path
-                else:
-                    yield Skipped(str(file), f"unsupported file type {_suffix(file)!r}")
-        elif path.is_file():
-            if _has_extension(path, extensions):
-                yield path, path.parent
+        try:
+            if path.is_dir():
+                yield from _walk(path, path, path.resolve(), extensions)
+            elif path.is_file():
+                yield from _file(path, path.parent, extensions)
+            elif path.is_symlink():
+                yield Skipped(shown(path), "broken symlink (its target does not exist)")
+            elif os.path.lexists(path):
+                yield Skipped(shown(path), f"not a regular file ({_kind(path)})")
             else:
-                yield Skipped(str(path), f"unsupported file type {_suffix(path)!r}")
-        else:
-            yield Skipped(str(path), "no such file or folder")
+                yield Skipped(shown(path), "no such file or folder")
+        except (OSError, RuntimeError) as exc:  # e.g. a symlink loop, a name too long
+            yield Skipped(shown(path), f"cannot read: {_why(exc)}")
+
+
+def _walk(folder: Path, root: Path, real_root: Path, extensions: list[str]
+          ) -> Iterator[tuple[Path, Path] | Skipped]:
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield Skipped(shown(folder), f"cannot read folder: {_why(exc)}")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(real_root):
+                    yield Skipped(shown(path), f"symlink outside the input (to {shown(target)})")
+                    continue
+                if entry.is_dir():
+                    continue  # an alias of a folder inside the input, read under its own name
+            if entry.is_dir():
+                yield from _walk(path, root, real_root, extensions)
+            elif entry.is_file():
+                yield from _file(path, root, extensions)
+            elif entry.is_symlink():
+                yield Skipped(shown(path), "broken symlink (its target does not exist)")
+            else:
+                yield Skipped(shown(path), f"not a regular file ({_kind(path)})")
+        except (OSError, RuntimeError) as exc:
+            yield Skipped(shown(path), f"cannot read: {_why(exc)}")
+
+
+def _file(path: Path, root: Path, extensions: list[str]) -> Iterator[tuple[Path, Path] | Skipped]:
+    if _has_extension(path, extensions):
+        yield path, root
+    else:
+        yield Skipped(shown(path), f"unsupported file type {_suffix(path)!r}")
+
+
+def _kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a file or folder"
+
+
+def _why(exc: BaseException) -> str:
+    return shorten(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__, 120)
 
 
 def load_file(file: Path, root: Path, *, max_bytes: int) -> Iterator[RawDocument | Skipped]:
     """Read one file; JSONL files yield one document per record."""
-    source = str(file)
+    source = shown(file)
     try:
-        size = file.stat().st_size
+        info = file.stat()
     except OSError as exc:
-        yield Skipped(source, f"cannot read: {exc.strerror}")
+        yield Skipped(source, f"cannot read: {_why(exc)}")
         return
-    if size > max_bytes:
-        mib = size / 2**20
+    if not stat.S_ISREG(info.st_mode):
+        yield Skipped(source, f"not a regular file ({_kind(file)})")
+        return
+    if info.st_size > max_bytes:
+        mib = info.st_size / 2**20
         yield Skipped(source, f"too large ({mib:.1f} MiB; ingest.max_file_mb allows less)")
         return
-    doc_id = file.relative_to(root).as_posix()
+    doc_id = shown(file.relative_to(root).as_posix())
     name = file.name.lower()
     if name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
-        yield from _load_jsonl(file)
+        yield from _load_jsonl(file, source, max_bytes)
         return
     try:
         data = file.read_bytes()
     except OSError as exc:
-        yield Skipped(source, f"cannot read: {exc.strerror}")
+        yield Skipped(source, f"cannot read: {_why(exc)}")
         return
     text_or_skip = decode(data, source)
     if isinstance(text_or_skip, Skipped):
@@ -87,7 +159,11 @@ def load_file(file: Path, root: Path, *, max_bytes: int) -> Iterator[RawDocument
         return
     text = text_or_skip
     if name.endswith((".html", ".htm")):
-        text = html_to_text(text)
+        try:
+            text = html_to_text(text)
+        except (AssertionError, ValueError, RecursionError) as exc:  # the parser's own limits
+            yield Skipped(source, f"cannot parse the HTML ({_why(exc)})")
+            return
     yield RawDocument(doc_id=doc_id, text=text, source=source)
 
 
@@ -110,34 +186,94 @@ def decode(data: bytes, source: str) -> str | Skipped:
         )
 
 
-def _load_jsonl(file: Path) -> Iterator[RawDocument | Skipped]:
+def _load_jsonl(file: Path, source: str, max_bytes: int) -> Iterator[RawDocument | Skipped]:
+    """One document per line; a gzip file may not hold more than max_bytes uncompressed."""
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
         with opener(file, "rb") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if line.strip():
-                    yield _jsonl_record(line, f"{file}:{lineno}")
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        yield Skipped(str(file), f"cannot read: {exc}")
+            for lineno, line in _lines(fh.readline, max_bytes):
+                where = f"{source}:{lineno}"
+                if line is None:
+                    yield Skipped(where, "line too long (ingest.max_file_mb allows less)")
+                elif line.strip():
+                    yield _jsonl_record(line, where)
+    except _TooLarge:
+        yield Skipped(source, "too large once uncompressed (ingest.max_file_mb allows less)")
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        yield Skipped(source, f"cannot read: {_why(exc)}")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _lines(readline: Callable[[int], bytes], max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) pairs, reading at most max_bytes; None for a line that is longer."""
+    total = 0
+    for lineno in itertools.count(1):
+        line = readline(max_bytes + 1)
+        if not line:
+            return
+        total += len(line)
+        if total > max_bytes:
+            raise _TooLarge
+        yield lineno, line
 
 
 def _jsonl_record(line: bytes, where: str) -> RawDocument | Skipped:
-    decoded = decode(line, where)
+    decoded = decode(line.rstrip(b"\r\n"), where)
     if isinstance(decoded, Skipped):
         return decoded
     try:
         record = json.loads(decoded)
     except json.JSONDecodeError as exc:
-        return Skipped(where, f"invalid JSON ({exc.msg})")
+        # json's messages end in "at" ("Unterminated string starting at"): name the column
+        return Skipped(where, f"invalid JSON: {exc.msg.removesuffix(' at')} at column "
+                              f"{exc.colno}")
+    except RecursionError:
+        return Skipped(where, f"JSON nested more than {MAX_NESTING} levels deep")
+    except ValueError:  # an integer with more digits than Python converts (4300)
+        return Skipped(where, "invalid JSON: a number with too many digits")
     if not isinstance(record, dict):
         return Skipped(where, "a JSONL record must be an object")
+    problem = _invalid(record)
+    if problem:
+        return Skipped(where, problem)
     doc_id, text = record.get("id"), record.get("text")
     if not isinstance(doc_id, str) or not doc_id.strip():
         return Skipped(where, "record has no string 'id'")
     if not isinstance(text, str):
-        return Skipped(where, f"record {doc_id!r} has no string 'text'")
+        return Skipped(where, f"record {shorten(repr(doc_id), 60)} has no string 'text'")
     metadata = {k: v for k, v in record.items() if k not in ("id", "text") and v is not None}
     return RawDocument(doc_id=doc_id, text=text, source=where, metadata=metadata)
+
+
+def _invalid(record: dict[str, Any]) -> str | None:
+    """Why a decoded record cannot be stored: nested too deeply, or a lone surrogate."""
+    stack: list[tuple[str, Any, int]] = [(k, v, 1) for k, v in record.items()]
+    for key in record:
+        if (at := lone_surrogate(key)) is not None:
+            return _surrogate_reason("a field name", key, at)
+    while stack:
+        name, value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return f"JSON nested more than {MAX_NESTING} levels deep (in {name!r})"
+        if isinstance(value, str) and (at := lone_surrogate(value)) is not None:
+            return _surrogate_reason(repr(name), value, at)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if (at := lone_surrogate(key)) is not None:
+                    return _surrogate_reason(f"a key in {name!r}", key, at)
+                stack.append((name, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((name, item, depth + 1) for item in value)
+    return None
+
+
+def _surrogate_reason(where: str, value: str, at: int) -> str:
+    code = f"\\u{ord(value[at]):04x}"
+    return (f"{shorten(where, 60)} holds a lone UTF-16 surrogate ({code} at character {at}), "
+            "which is not valid Unicode; fix the \\u escape")
 
 
 class _TextExtractor(HTMLParser):
@@ -164,8 +300,9 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(" ".join(data.split()) if data.strip() else " ")
+        if not self._skipping:  # keep one space where the source had any: "The <b>x</b> said"
+            self.parts.append(_SPACES.sub(" ", data))
+
 
 
 def html_to_text(html: str) -> str:
@@ -183,4 +320,4 @@ def _has_extension(file: Path, extensions: list[str]) -> bool:
 
 
 def _suffix(file: Path) -> str:
-    return "".join(file.suffixes[-2:]) or file.name
+    return shown("".join(file.suffixes[-2:]) or file.name)
