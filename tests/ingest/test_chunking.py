@@ -29,3 +29,34 @@ def test_turns_are_not_merged_across_speakers() -> None:
     assert [(c.speaker, c.text) for c in chunks] == [
         ("QUESTION", "QUESTION:  Short question?"),
         ("SECRETARY BLINKEN", "SECRETARY BLINKEN:  Short answer.")]
+
+
+def _exact(text: str, chunks: list) -> None:  # type: ignore[type-arg]
+    for chunk in chunks:
+        assert text[chunk.start:chunk.end] == chunk.text
+
+
+def test_a_word_longer_than_the_budget_is_cut_between_characters() -> None:
+    """Issue 14: a 1.9 M-character line without spaces became one chunk of 60,000 tokens."""
+    text = "SECRETARY BLINKEN:  Hello. " + "a" * 1_900_000 + " Bye."
+    chunks = chunk_document(parse_document("d", text), 200)
+    _exact(text, chunks)
+    assert len(chunks) > 500
+    assert max(count_tokens(c.embedding_text()) for c in chunks) <= 200
+    assert "".join(c.text for c in chunks[1:-1]).count("a") >= 1_900_000 - 2_000
+
+
+def test_no_chunk_spans_a_huge_gap_or_dropped_boilerplate() -> None:
+    text = ("First point here." + " " * 200_000 + "Second point.\n\n" + "12:00 " * 40_000
+            + "\n\nThird point.")
+    chunks = chunk_document(parse_document("d", text), 64)
+    _exact(text, chunks)
+    assert [c.text for c in chunks] == ["First point here.", "Second point.", "Third point."]
+
+
+def test_mixed_scripts_and_long_labels_stay_within_the_cap() -> None:
+    text = ("Q  " + "日本語の文章" * 3000 + "\n\n" + "\U0001f600" * 5000 + "\n\n"
+            + "e\u0301" * 4000)
+    chunks = chunk_document(parse_document("d", text, {"speaker": "LABEL " * 300}), 48)
+    _exact(text, chunks)
+    assert all(count_tokens(c.text) <= 48 for c in chunks)
