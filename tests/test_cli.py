@@ -154,3 +154,22 @@ def test_reindex_command_re_embeds_what_is_stored(fake_env: Path, seed_copy: Pat
     assert "reindex done: 5 documents" in capsys.readouterr().out
     assert main(["ask", "--json", "What did Kuleba say about deliveries of ammunition?"]) == 0
     assert json.loads(capsys.readouterr().out)["citations"]
+
+
+def test_an_impossible_before_date_is_refused_like_a_bad_after(
+        fake_env: Path, seed_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ingest", "--no-progress", str(seed_copy)])
+    capsys.readouterr()
+    assert main(["ask", "Anything?", "--before", "2024-13-45"]) == 2
+    err = capsys.readouterr().err
+    assert "--before '2024-13-45' is not a date" in err and "YYYY-MM-DD" in err
+
+
+def test_a_question_with_bytes_that_are_not_utf8_is_refused(
+        fake_env: Path, seed_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ingest", "--no-progress", str(seed_copy)])
+    capsys.readouterr()
+    question = b"What did Kuleba say \xff?".decode("utf-8", "surrogateescape")  # as argv is
+    assert main(["ask", "--json", question]) == 2
+    err = capsys.readouterr().err
+    assert "the question is not valid text" in err and "embedding" not in err

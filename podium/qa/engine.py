@@ -25,6 +25,7 @@ from podium.qa.schema import (
     final_answer,
 )
 from podium.qa.support import SentenceChecker
+from podium.text import lone_surrogate
 from podium.vectorstore.docstore import DocumentStore, Scope
 
 logger = logging.getLogger(__name__)
@@ -155,6 +156,10 @@ def _checked(question: str) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise PodiumError(f"the question is {len(question):,} characters long",
                           hint=f"ask in at most {MAX_QUESTION_CHARS:,} characters")
+    if (at := lone_surrogate(question)) is not None:  # bytes that were not UTF-8 (argv, stdin)
+        raise PodiumError(f"the question is not valid text: character {at + 1} is not Unicode "
+                          "(the terminal sent bytes that are not UTF-8)",
+                          hint="retype the question, or set the terminal to UTF-8")
     return question
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from podium.config import RetrievalSettings
 from podium.errors import PodiumError
-from podium.text import STOPWORDS
+from podium.text import STOPWORDS, lone_surrogate, shorten
 from podium.vectorstore.chroma import ChunkIndex, Hit
 from podium.vectorstore.docstore import DocumentStore, Scope
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -32,9 +33,14 @@ class Filters:
     def __post_init__(self) -> None:
         for name in ("after", "before"):
             value = getattr(self, name)
-            if value is not None and not _DATE.match(value):
-                raise PodiumError(f"--{name} {value!r} is not a date",
+            if value is not None and not _is_date(value):
+                raise PodiumError(f"--{name} {shorten(repr(value), 40)} is not a date",
                                   hint="write dates as YYYY-MM-DD, e.g. --after 2023-01-01")
+        for name, text in (("speaker", self.speaker or ""), *(("doc", d) for d in self.docs)):
+            if lone_surrogate(text) is not None:
+                raise PodiumError(f"--{name} {shorten(repr(text), 40)} is not valid text "
+                                  "(bytes that are not UTF-8)",
+                                  hint="retype it, or set the terminal to UTF-8")
 
     @property
     def active(self) -> bool:
@@ -53,6 +59,17 @@ class Filters:
         if self.docs:
             parts.append("document " + " or ".join(self.docs))
         return ", ".join(parts) or "no filters"
+
+
+def _is_date(value: str) -> bool:
+    """True for a real calendar date written YYYY-MM-DD (2024-13-45 is not one)."""
+    if not _DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

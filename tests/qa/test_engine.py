@@ -104,3 +104,12 @@ def test_bad_questions_and_empty_index_get_clear_errors(fake_app: Podium) -> Non
         fake_app.engine.ask("   ")
     with pytest.raises(PodiumError, match="characters"):
         fake_app.engine.ask("why " * 1000)
+
+
+def test_a_question_that_is_not_unicode_blames_the_question(seeded: Podium) -> None:
+    """Bytes that are not UTF-8 arrive from argv as lone surrogates: the error is about the
+    question, not the embedding model (issue 14)."""
+    with pytest.raises(PodiumError) as caught:
+        seeded.ask("What did Kuleba say \udcff?")
+    assert "the question is not valid text" in caught.value.message
+    assert "embedding" not in str(caught.value) and caught.value.hint
