@@ -162,7 +162,7 @@ class ChatPage:
         progress bar); say what was skipped and why."""
         paths = [Path(getattr(f, "name", f)) for f in files or []]
         if not paths:
-            return ("Choose one or more files.", *self._refreshed())
+            return (render.status_lines(["Choose one or more files."]), *self._refreshed())
         folder = self.app.data_dir / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         kept = []
@@ -173,20 +173,20 @@ class ChatPage:
         try:
             report = self.app.ingest(kept, progress=progress is not None)
         except PodiumError as exc:
-            return (f"Nothing was ingested: {exc}", *self._refreshed())
-        lines = [report.summary()]
+            return (render.status_lines([f"Nothing was ingested: {exc}"]), *self._refreshed())
+        lines = report.summary().splitlines()
         lines += [f"- skipped {Path(s.source).name}: {s.reason}" for s in report.skipped]
-        return ("\n".join(lines), *self._refreshed())
+        return (render.status_lines(lines), *self._refreshed())
 
     def delete(self, doc_id: str | None) -> tuple[str, Any, Any, Any]:
         """Remove one transcript from the index and the document store."""
         if not doc_id:
-            return ("Choose a transcript to delete.", *self._refreshed())
+            return (render.status_lines(["Choose a transcript to delete."]), *self._refreshed())
         try:
             self.app.delete(doc_id)
         except PodiumError as exc:
-            return (f"Not deleted: {exc}", *self._refreshed())
-        return (f"Deleted {doc_id} from the index.", *self._refreshed())
+            return (render.status_lines([f"Not deleted: {exc}"]), *self._refreshed())
+        return (render.status_lines([f"Deleted {doc_id} from the index."]), *self._refreshed())
 
     def _refreshed(self) -> tuple[Any, Any, Any]:
         choices = self.document_choices()

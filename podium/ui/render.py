@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
 from html import escape
 
 from podium.qa.citations import MARKER
 from podium.qa.schema import Answer, Citation
 from podium.vectorstore.docstore import StoredDocument
+
+_MARKDOWN_PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
 
 
 @dataclass
@@ -24,6 +28,18 @@ class Turn:
 def _answer_text(text: str) -> str:
     """Escaped answer text with [n] markers as superscript chips."""
     return MARKER.sub(r'<sup class="cite">[\1]</sup>', escape(text))
+
+
+def markdown_text(text: str) -> str:
+    """Text shown as itself in a Markdown component: every ASCII punctuation mark escaped, so
+    no file name or id becomes a link, an image (which the browser would fetch) or HTML."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)
+
+
+def status_lines(lines: list[str]) -> str:
+    """Status messages for a Markdown component: each line escaped, with a line break."""
+    return "  \n".join(markdown_text(part.strip()) for line in lines
+                        for part in line.splitlines() if part.strip())
 
 
 def citation_label(c: Citation) -> str:

@@ -1,6 +1,7 @@
 """The chat page's handlers with the fake models: what each button does, without a browser."""
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -142,9 +143,36 @@ def test_library_lists_reads_uploads_and_deletes(tmp_path: Path, seed_copy: Path
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x00\xff\xfe\x00garbage")
     status, library, *_ = page.upload([str(good), str(bad)])
-    assert "1 added" in status and "skipped bad.txt" in status
+    assert "1 added" in _text(status) and "skipped bad.txt" in _text(status)
     assert len(library["value"]) == 6
     status, library, *_ = page.delete("new.txt")
-    assert "Deleted new.txt" in status and len(library["value"]) == 5
+    assert "Deleted new.txt" in _text(status) and len(library["value"]) == 5
     assert app.docstore.get("new.txt") is None
     assert page.delete("new.txt")[0].startswith("Not deleted")
+
+
+def _text(markdown: str) -> str:
+    """What a Markdown status shows: the text with its backslash escapes resolved."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_upload_status_shows_file_names_and_ids_as_text(tmp_path: Path) -> None:
+    """A duplicate id or a file name written as a Markdown image must not make the browser
+    fetch its URL: the status escapes every Markdown mark (issue 14)."""
+    from markdown_it import MarkdownIt
+
+    app = build_app(fake_settings(tmp_path / "data"))
+    page = ChatPage(app)
+    trap = "![x](http://127.0.0.1:9/leak.png)"
+    records = tmp_path / "records.jsonl"
+    line = json.dumps({"id": trap, "text": "SECRETARY BLINKEN:  NATO is strong."})
+    records.write_text(f"{line}\n{line}\n", encoding="utf-8")
+    odd = tmp_path / "<img src=x onerror=alert(1)>[a](javascript:alert(1)).pdf"
+    odd.write_text("not a transcript", encoding="utf-8")
+    status, *_ = page.upload([str(records), str(odd)])
+    html = MarkdownIt("commonmark").render(status)
+    assert "<img" not in html and "<a " not in html and "<em>" not in html
+    assert trap in _text(status) and odd.name in _text(status)
+    deleted, *_ = page.delete(trap)
+    assert f"Deleted {trap} from the index." == _text(deleted)
+    assert "<img" not in MarkdownIt("commonmark").render(deleted)
