@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from podium.errors import PodiumError
+from podium.text import lone_surrogate, shorten
 
 logger = logging.getLogger(__name__)
 
 TYPES = ("factoid", "attribution", "paraphrase", "multi", "unanswerable")
 REQUIRED = ("id", "type", "question", "answers", "sources")
 LIST_FIELDS = ("answers", "all_of", "sources", "evidence")
-KNOWN = frozenset(REQUIRED) | frozenset(LIST_FIELDS)
+# Accepted and ignored here: `absent` (phrases no document may contain, on unanswerable cases) is
+# for eval/verify_evalset.py, which checks it against the corpora.
+IGNORED = frozenset({"absent"})
+KNOWN = frozenset(REQUIRED) | frozenset(LIST_FIELDS) | IGNORED
 MAX_PROBLEMS = 20
 
 
@@ -115,6 +119,12 @@ def _read_file(path: Path, problems: _Problems) -> list[Case]:
         except json.JSONDecodeError as exc:
             problems.add(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:
+            problems.add(where, "not valid JSON (nested too deeply)")
+            continue
+        except ValueError:  # an integer with more digits than Python converts
+            problems.add(where, "not valid JSON (a number with too many digits)")
+            continue
         case = parse_case(record, str(path), number, problems.add)
         if case is not None:
             cases.append(case)
@@ -133,15 +143,20 @@ def parse_case(record: Any, file: str, line: int,
         if name not in record:
             problems.add(where, f"missing field {name!r}")
     for name in sorted(set(record) - KNOWN):
-        problems.add(where, f"unknown field {name!r} (known: {', '.join(sorted(KNOWN))})")
+        problems.add(where, f"unknown field {shorten(repr(name), 60)} "
+                            f"(known: {', '.join(sorted(KNOWN))})")
     for name in ("id", "type", "question"):
         value = record.get(name)
         if name in record and (not isinstance(value, str) or not value.strip()):
-            problems.add(where, f"{name!r} must be a non-empty string, got {value!r}")
+            problems.add(where, f"{name!r} must be a non-empty string, got "
+                                f"{shorten(repr(value), 80)}")
+        elif isinstance(value, str) and (at := lone_surrogate(value)) is not None:
+            problems.add(where, f"{name!r} holds a lone UTF-16 surrogate at character {at} "
+                                "(not valid Unicode); fix the \\u escape")
     lists = {name: _string_list(record, name, where, problems) for name in LIST_FIELDS}
     kind = record.get("type")
     if isinstance(kind, str) and kind.strip() and kind not in TYPES:
-        problems.add(where, f"unknown type {kind!r} (one of {', '.join(TYPES)})")
+        problems.add(where, f"unknown type {shorten(repr(kind), 60)} (one of {', '.join(TYPES)})")
     if problems.count == 0:
         _check_consistency(str(kind), lists, where, problems)
     if problems.count:
@@ -168,12 +183,24 @@ def _string_list(record: dict[str, Any], name: str, where: str,
                  problems: _Counter) -> tuple[str, ...]:
     value = record.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.add(where, f"{name!r} must be a list of strings, got {json.dumps(value)[:80]}")
+        problems.add(where, f"{name!r} must be a list of strings, got {_brief(value)}")
         return ()
     if any(not v.strip() for v in value):
         problems.add(where, f"{name!r} holds an empty string (it would match any answer)")
         return ()
+    if any(lone_surrogate(v) is not None for v in value):
+        problems.add(where, f"{name!r} holds a lone UTF-16 surrogate (not valid Unicode); "
+                            "fix the \\u escape")
+        return ()
     return tuple(value)
+
+
+def _brief(value: Any) -> str:
+    """A JSON value for a message: at most 80 characters, cut between words."""
+    try:
+        return shorten(json.dumps(value, default=str), 80)
+    except (RecursionError, ValueError):
+        return type(value).__name__
 
 
 def _check_consistency(kind: str, lists: dict[str, tuple[str, ...]], where: str,
