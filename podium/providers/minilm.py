@@ -65,6 +65,7 @@ class MiniLMEmbedding(BaseEmbedding):
         self._tokenizer = Tokenizer.from_str(tok_bytes.decode("utf-8"))
         self._tokenizer.enable_truncation(max_length=MAX_WORD_PIECES)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        ort.disable_telemetry_events()  # belt and braces: ORT_DISABLE_TELEMETRY (podium/__init__)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
