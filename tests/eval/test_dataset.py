@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import json
+import sys
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -116,3 +120,68 @@ def test_evidence_and_sources_are_checked_against_stored_texts(tmp_path: Path) -
     with pytest.raises(PodiumError, match=f"{path}:3: source 'missing.txt'"):
         validate_sources(cases, texts.get)
     validate_sources(cases[:1], texts.get)  # a clean case raises nothing
+
+
+WIDE_SET = REPO / "eval" / "wide.jsonl"
+
+
+def test_the_absent_field_is_accepted_and_ignored(tmp_path: Path) -> None:
+    path = write(tmp_path, [{"id": "u1", "type": "unanswerable", "question": "Who built it?",
+                             "answers": [], "all_of": [], "sources": [], "evidence": [],
+                             "absent": ["Kokosing"]}])
+    [case] = load_dataset([path])
+    assert case.id == "u1" and not case.answerable
+    assert "absent" not in case.expected()
+
+
+def test_wide_set_loads_with_its_documented_counts() -> None:
+    cases = load_dataset([WIDE_SET])
+    assert len(cases) == 50
+    assert Counter(c.type for c in cases) == {"factoid": 16, "attribution": 7,
+                                              "paraphrase": 9, "multi": 7, "unanswerable": 11}
+    assert all(len(set(c.sources)) >= 2 for c in cases if c.type == "multi")
+
+
+def _verifier() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("verify_evalset",
+                                                  REPO / "eval" / "verify_evalset.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_verifier_passes_the_seed_set_over_the_seed_transcripts(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert _verifier().main([str(SEED_SET), "--folder", str(TRANSCRIPTS)]) == 0
+    assert "64 cases" in capsys.readouterr().out
+
+
+def test_verifier_names_each_failing_case(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "c.jsonl.gz"
+    with gzip.open(corpus, "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "d1", "title": "Briefing", "text":
+                             "MS. SMITH: Hello.\n\nMR. JONES: It rained 3 inches."}) + "\n")
+    good = {"id": "a1", "type": "factoid", "question": "How much rain?", "answers": ["3 inches"],
+            "all_of": [], "sources": ["d1"], "evidence": ["It rained 3 inches."]}
+    path = write(tmp_path, [
+        good,
+        {**good, "id": "a2", "type": "attribution", "answers": ["Jones"]},
+        {**good, "id": "a3", "type": "attribution", "answers": ["Smith"]},
+        {**good, "id": "a4", "evidence": ["It rained 4 inches."]},
+        {**good, "id": "a5", "all_of": ["snow"]},
+        {"id": "u1", "type": "unanswerable", "question": "Hail?", "answers": [], "sources": [],
+         "absent": ["hail"]},
+        {"id": "u2", "type": "unanswerable", "question": "Rain?", "answers": [], "sources": [],
+         "absent": ["RAINED"]},
+        {**good, "id": "a1"},
+    ])
+    assert _verifier().main([str(path), "--corpus", str(corpus)]) == 1
+    failing = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    assert [line.split(":")[0] for line in failing] == [
+        "FAIL a1", "FAIL a3", "FAIL a4", "FAIL a5", "FAIL u2"]
+    assert "duplicate id" in failing[0] and "not the speaker" in failing[1]
+    assert "not verbatim" in failing[2] and "'snow' is in neither" in failing[3]
+    assert "absent phrase 'RAINED' occurs in d1" in failing[4]
