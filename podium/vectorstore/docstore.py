@@ -11,6 +11,7 @@ writer waits up to `busy_timeout` seconds for another; past that, a PodiumError 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -63,6 +64,8 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 END;
 """
 BUSY_TIMEOUT_S = 10.0
+# NUL ends an FTS5 string early; lone surrogates cannot be encoded for SQLite
+_UNSEARCHABLE = re.compile("[\x00\ud800-\udfff]")
 # bm25 weights of the FTS columns: words, speaker, title, date words
 BM25_WEIGHTS = (1.0, 2.0, 0.5, 1.0)
 MONTHS = ("January February March April May June July August September October November "
@@ -247,8 +250,11 @@ class DocumentStore:
 
     def keyword_search(self, words: list[str], limit: int, scope: Scope | None = None
                        ) -> list[ChunkRef]:
-        """Chunks of complete documents matching any of the words, best BM25 first."""
-        words = [w for w in dict.fromkeys(words) if w.strip()]
+        """Chunks of complete documents matching any of the words, best BM25 first.
+
+        Each word is one FTS5 string ("" doubled inside), so query syntax in it is only text;
+        NUL (which ends an FTS5 string early) and lone surrogates (not storable) are dropped."""
+        words = [w for w in dict.fromkeys(_fts_safe(w) for w in words) if w.strip()]
         if not words or (scope is not None and scope.empty):
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
@@ -339,6 +345,10 @@ class DocumentStore:
         """Store a key/value pair."""
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _fts_safe(word: str) -> str:
+    return _UNSEARCHABLE.sub("", word)
 
 
 def date_words(date: str | None) -> str:
