@@ -19,6 +19,8 @@ from podium.eval.cli import add_eval_parser, run_eval
 
 logger = logging.getLogger("podium")
 
+SOME_SKIPPED = 3  # `podium ingest` exit status: documents were indexed, some inputs skipped
+
 
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -52,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answer questions about press transcripts, citing their exact words.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", parents=[common], help="add or update transcripts")
+    ingest = sub.add_parser(
+        "ingest", parents=[common], help="add or update transcripts",
+        epilog="exit status: 0 everything ingested; 3 documents ingested but some inputs "
+               "skipped (each listed with its reason); 1 nothing could be ingested; 2 an error; "
+               "130 interrupted (run it again to finish)")
     ingest.add_argument("paths", nargs="+", type=Path,
                         help="files or folders (.txt .md .html .jsonl .jsonl.gz)")
     ingest.add_argument("--prune", action="store_true",
@@ -82,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", help="address to listen on (setting ui.host, default 127.0.0.1)")
     ui.add_argument("--port", type=int, help="port to listen on (setting ui.port, default 7860)")
 
+    status = sub.add_parser(
+        "status", parents=[common],
+        help="what the data dir holds: documents, chunks, vectors, model, disk, unfinished work")
+    status.add_argument("--json", action="store_true", help="print as JSON")
+
     config = sub.add_parser("config", parents=[common],
                             help="show the effective settings and where each came from")
     config.add_argument("--json", action="store_true", help="print as JSON")
@@ -105,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             profile=getattr(args, "profile", None),
             overrides={"data_dir": args.data_dir} if hasattr(args, "data_dir") else None)
         handler = {"ingest": _ingest, "reindex": _reindex, "ask": _ask, "chat": _chat,
-                   "ui": _ui, "config": _config, "eval": run_eval}[args.command]
+                   "ui": _ui, "config": _config, "status": _status,
+                   "eval": run_eval}[args.command]
         return handler(args, loaded)
     except PodiumError as exc:
         print(f"podium: {exc}", file=sys.stderr)
@@ -126,16 +138,18 @@ def _ingest(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     report = app.ingest(args.paths, prune=args.prune, reindex=args.reindex,
                         progress=not args.no_progress)
     print(report.summary())
-    for skipped in report.skipped[:20]:
+    for skipped in report.skipped:
         print(f"  skipped {skipped.source}: {skipped.reason}")
-    if len(report.skipped) > 20:
-        print(f"  … and {len(report.skipped) - 20} more skipped")
     if report.interrupted:
         print("podium: interrupted; run the same command again to finish", file=sys.stderr)
         return 130
     if report.ingested == 0:
         print("podium: nothing could be ingested", file=sys.stderr)
         return 1
+    if report.skipped:
+        print(f"podium: {len(report.skipped)} input(s) skipped (listed above); the other "
+              f"{report.ingested} document(s) are indexed", file=sys.stderr)
+        return SOME_SKIPPED
     return 0
 
 
@@ -226,6 +240,14 @@ def _ui(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     print(f"Podium chat page: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
     launch(app, host=host, port=port)
     return 0
+
+
+def _status(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from podium.status import data_dir_status, format_status
+
+    status = data_dir_status(loaded.settings)
+    print(json.dumps(status, indent=2) if args.json else format_status(status))
+    return 1 if "error" in status["vector_store"] else 0
 
 
 def _config(args: argparse.Namespace, loaded: LoadedSettings) -> int:

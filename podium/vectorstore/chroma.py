@@ -139,6 +139,10 @@ class ChunkIndex:
         if self._mismatch is not None:
             raise self._mismatch
 
+    def require_model(self) -> None:
+        """Raise IndexMismatchError when the collection was built with another model."""
+        self._usable()
+
     @_store_call
     def count(self) -> int:
         """Number of chunks stored."""

@@ -207,6 +207,13 @@ class DocumentStore:
             )
             self._write_chunks(db, doc.doc_id, doc.title, doc.date, chunks)
 
+    def states(self) -> dict[str, tuple[str, str, bool]]:
+        """(content_hash, status, has keyword chunks) of every stored document, by doc_id."""
+        rows = self._conn.execute(
+            "SELECT d.doc_id, d.content_hash, d.status, "
+            "EXISTS (SELECT 1 FROM chunks c WHERE c.doc_id = d.doc_id) FROM documents d")
+        return {r[0]: (r[1], r[2], bool(r[3])) for r in rows}
+
     def has_chunks(self, doc_id: str) -> bool:
         """True when the keyword index holds the document's chunks."""
         row = self._conn.execute("SELECT 1 FROM chunks WHERE doc_id=? LIMIT 1", (doc_id,))
@@ -335,6 +342,12 @@ class DocumentStore:
             if status == "complete":
                 out["chunks"] = chunks or 0
         return out
+
+    def pending(self, limit: int) -> list[str]:
+        """Up to limit ids of documents whose ingest has not finished."""
+        rows = self._conn.execute("SELECT doc_id FROM documents WHERE status='pending' "
+                                  "ORDER BY doc_id LIMIT ?", (limit,))
+        return [r[0] for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         """A value from the key/value table."""
