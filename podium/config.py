@@ -6,6 +6,7 @@ Every value remembers where it came from, so `podium config` can show it.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,10 +16,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from podium.errors import ConfigError
+from podium.text import shorten
 
 ENV_PREFIX = "PODIUM_"
 ENV_NESTING = "__"
 _LOADER_ENV = {"PODIUM_SETTINGS", "PODIUM_PROFILE"}
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 class _Section(BaseModel):
@@ -335,12 +338,15 @@ def load_settings(
         _merge(merged, sources, _read_toml(base), str(base))
     profile = profile or env.get("PODIUM_PROFILE") or None
     if profile:
+        if not _PROFILE_NAME.fullmatch(profile):
+            raise ConfigError(f"profile {_key_text(profile)} is not a profile name",
+                              hint="use letters, digits, '.', '_' or '-' (e.g. --profile server)")
         folder = base.parent if base is not None else Path(".")
         prof_file = folder / f"settings.{profile}.toml"
         if not prof_file.is_file():
             raise ConfigError(
-                f"profile {profile!r}: {prof_file} does not exist",
-                hint=f"create {prof_file} or unset PODIUM_PROFILE / --profile",
+                f"profile {profile!r}: {_path_text(prof_file)} does not exist",
+                hint=f"create {_path_text(prof_file)} or unset PODIUM_PROFILE / --profile",
             )
         _merge(merged, sources, _read_toml(prof_file), str(prof_file))
     _merge(merged, sources, _env_layer(env), "env")
@@ -356,7 +362,8 @@ def load_settings(
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(_key_text(p) for p in err['loc'])}: {' '.join(err['msg'].split())}"
+            for err in exc.errors()
         )
         raise ConfigError(
             f"invalid settings: {problems}",
@@ -390,6 +397,20 @@ def flatten(model: BaseModel, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _key_text(part: Any) -> str:
+    """A key as a message shows it: quoted when it is empty, odd or not valid Unicode."""
+    text = str(part)
+    if text.isprintable() and text and "." not in text and len(text) <= 60:
+        return text
+    return shorten(repr(text), 60)
+
+
+def _path_text(path: Path) -> str:
+    """A path as a message shows it: quoted when it holds line breaks or invalid Unicode."""
+    text = str(path)
+    return text if text.isprintable() else shorten(repr(text), 200)
+
+
 def _path_or_none(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -399,9 +420,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"settings file {path} not found", hint="pass an existing file") from None
+        raise ConfigError(f"settings file {_path_text(path)} not found",
+                          hint="pass an existing file") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", hint="fix the file") from None
+        raise ConfigError(f"{_path_text(path)}: not valid TOML ({exc})", hint="fix the file"
+                          ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{_path_text(path)}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} "
+                          f"at offset {exc.start})", hint="save the file as UTF-8") from None
+    except (OSError, ValueError) as exc:  # a folder, no read permission, a NUL in the name …
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"settings file {_path_text(path)}: cannot read ({reason})",
+                          hint="pass a readable settings file") from None
 
 
 def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
@@ -415,11 +445,17 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
 
 def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     nested: dict[str, Any] = {}
-    for dotted, value in flat.items():
+    for dotted, value in sorted(flat.items(), key=lambda item: item[0].count(".")):
         parts = dotted.split(".")
         node = nested
-        for part in parts[:-1]:
+        for n, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                section = ".".join(parts[:n + 1])
+                raise ConfigError(
+                    f"{section!r} is given a value and also holds {dotted!r}",
+                    hint=f"{section} is a section: set only its keys "
+                         f"(PODIUM_{section.upper().replace('.', ENV_NESTING)}__KEY)")
         node[parts[-1]] = value
     return nested
 
@@ -429,7 +465,9 @@ def _merge(target: dict[str, Any], sources: dict[str, str], layer: dict[str, Any
     for key, value in layer.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, dict):
-            _merge(target.setdefault(key, {}), sources, value, origin, dotted + ".")
+            if not isinstance(target.get(key), dict):  # a later layer's section wins
+                target[key] = {}
+            _merge(target[key], sources, value, origin, dotted + ".")
         else:
             target[key] = value
             sources[dotted] = origin

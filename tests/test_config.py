@@ -112,3 +112,39 @@ def test_every_shipped_profile_is_valid(profile: str) -> None:
     repo = Path(__file__).resolve().parent.parent
     loaded = load_settings(settings_file=repo / "settings.toml", profile=profile, env={})
     assert loaded.source_of("llm.provider") == str(repo / f"settings.{profile}.toml")
+
+
+# Found by tests/fuzz/test_config_fuzz.py (issue 14): each was a traceback, not a ConfigError.
+@pytest.mark.parametrize(("toml", "env", "message"), [
+    (b'title = "caf\xe9"', {}, "not UTF-8 (byte 0xe9 at offset 12)"),
+    (b'llm = "x"', {"PODIUM_LLM__MODEL": "m"}, "llm.model is not used by provider 'local'"),
+    (b"", {"PODIUM_LLM": "x", "PODIUM_LLM__MODEL": "m"},
+     "'llm' is given a value and also holds 'llm.model'"),
+    (b'"\\n" = 0', {}, "invalid settings: '\\n': Extra inputs are not permitted"),
+    (b"", {"PODIUM_PROFILE": "\n"}, "profile '\\n' is not a profile name"),
+    (b"", {"PODIUM_PROFILE": "../../etc/x"}, "is not a profile name"),
+])
+def test_odd_settings_are_one_line_errors(tmp_path: Path, toml: bytes, env: dict[str, str],
+                                          message: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_bytes(toml)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(settings_file=path, env=env, discover=False)
+    assert message in caught.value.message and "\n" not in caught.value.message
+    assert caught.value.hint
+
+
+def test_a_folder_as_settings_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(settings_file=tmp_path, env={}, discover=False)
+
+
+def test_a_later_layer_may_turn_a_bad_value_into_a_section(tmp_path: Path) -> None:
+    overrides = {"llm": "x"}
+    with pytest.raises(ConfigError):
+        load_settings(overrides=overrides, env={}, discover=False)
+    path = tmp_path / "settings.toml"
+    path.write_text('llm = "x"\n', encoding="utf-8")
+    loaded = load_settings(settings_file=path, overrides={"llm": {"provider": "fake"}}, env={},
+                           discover=False)
+    assert loaded.settings.llm.provider == "fake"
