@@ -173,6 +173,11 @@ class IkLlamaLLM(GGUFChatLLM):
                         time.perf_counter() - started)
         return self._engine
 
+    def load(self) -> None:
+        """Load the model now, instead of at the first question."""
+        with self._lock:
+            self._ensure_engine()
+
     def format(self, messages: Sequence[ChatMessage]) -> str:
         """The prompt text: the chat format applied to the messages, ready for the answer."""
         self._ensure_engine()
