@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # the providers' tests need their extras (llamacpp is left out: it compiles for 10 minutes)
 bash scripts/install.sh dev,openai,openai-compatible,ollama,huggingface,ik
 bash scripts/browser.sh
+bash scripts/strace.sh  # the offline trace test (tests/integration/test_offline_trace.py)
 export REQUIRE_BROWSER=1
 .venv/bin/ruff check podium tests bench
 .venv/bin/mypy
