@@ -1,4 +1,12 @@
-from podium.text import count_tokens, paragraphs, sentences, stem, terms
+from podium.text import (
+    count_tokens,
+    lone_surrogate,
+    paragraphs,
+    sentences,
+    shorten,
+    stem,
+    terms,
+)
 
 
 def _sentences(text: str) -> list[str]:
@@ -27,3 +35,16 @@ def test_terms_drop_stopwords_and_stem_plurals() -> None:
 
 def test_count_tokens_uses_tiktoken_offline() -> None:
     assert count_tokens("NATO foreign ministers met in Brussels.") == 8
+
+
+def test_shorten_cuts_between_words_or_not_at_all() -> None:
+    assert shorten("short reason") == "short reason"
+    assert shorten("Expecting property name enclosed in double quotes", 30) == (
+        "Expecting property name…")
+    assert shorten("x" * 100, 20) == "x" * 19 + "…"  # one long word: cut it, marked
+    assert shorten("a\nb   c") == "a b c"
+
+
+def test_lone_surrogate_finds_invalid_unicode_only() -> None:
+    assert lone_surrogate("ok \U0001f600") is None
+    assert lone_surrogate("ab\udcff") == 2 and lone_surrogate("\ud800x") == 0
