@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 JSONL_FIELDS = ("title", "date", "source", "url", "speaker")
 MAX_NESTING = 64  # JSON arrays/objects deeper than this are refused, not parsed
+MAX_ID_CHARS = 1024  # a record id is shown in answers, chips and messages
 _SPACES = re.compile(r"\s+")
 
 
@@ -242,6 +243,9 @@ def _jsonl_record(line: bytes, where: str) -> RawDocument | Skipped:
     doc_id, text = record.get("id"), record.get("text")
     if not isinstance(doc_id, str) or not doc_id.strip():
         return Skipped(where, "record has no string 'id'")
+    if len(doc_id) > MAX_ID_CHARS:
+        return Skipped(where, f"record id is {len(doc_id):,} characters long "
+                              f"(at most {MAX_ID_CHARS:,}); give it a shorter 'id'")
     if not isinstance(text, str):
         return Skipped(where, f"record {shorten(repr(doc_id), 60)} has no string 'text'")
     metadata = {k: v for k, v in record.items() if k not in ("id", "text") and v is not None}

@@ -10,6 +10,7 @@ import pytest
 
 from podium.app import Podium
 from podium.ingest.loaders import (
+    MAX_ID_CHARS,
     MAX_NESTING,
     RawDocument,
     Skipped,
@@ -169,6 +170,17 @@ def test_json_reasons_are_whole_words(tmp_path: Path) -> None:
     assert reasons[2] == "invalid JSON: a number with too many digits"
     assert reasons[3].startswith("record 'xxx") and "…" in reasons[3]
     assert reasons[3].endswith("has no string 'text'") and len(reasons[3]) < 100
+
+
+def test_a_record_id_longer_than_the_limit_is_skipped(tmp_path: Path) -> None:
+    file = tmp_path / "records.jsonl"
+    file.write_text(json.dumps({"id": "i" * 300_000, "text": "x"}) + "\n"
+                    + json.dumps({"id": "i" * MAX_ID_CHARS, "text": "x"}) + "\n",
+                    encoding="utf-8")
+    too_long, fits = _load(file)
+    assert isinstance(too_long, Skipped) and too_long.reason == (
+        "record id is 300,000 characters long (at most 1,024); give it a shorter 'id'")
+    assert isinstance(fits, RawDocument)
 
 
 def test_gzip_limits_and_corruption(tmp_path: Path) -> None:
