@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,14 @@ from podium.qa.retrieve import Filters
 from podium.qa.schema import Answer, Citation, Delta, Done, Revised, Standalone
 from podium.ui import render
 from podium.ui.render import Turn
+from podium.vectorstore.docstore import DocumentInfo
 
 logger = logging.getLogger(__name__)
 
 
 _PROGRESS = gr.Progress(track_tqdm=True)  # shows the ingest's tqdm bar on the page
+DOC_MATCHES = 50  # transcripts a picker offers for what was typed in its search box
+LIBRARY_PAGE = 50  # rows of the Library table a page
 
 
 @dataclass
@@ -138,16 +141,50 @@ class ChatPage:
             llm = f"unavailable ({exc})"
         return f"language model: {llm}; embeddings: {self.app.index.info.name}"
 
-    def document_choices(self) -> list[tuple[str, str]]:
-        """(label, doc_id) of every complete document, for dropdowns."""
-        return [(f"{d.title} ({d.date or 'undated'})"[:100], d.doc_id)
-                for d in self.app.docstore.listing() if d.status == "complete"]
+    def document_choices(self, query: str | None = "", selected: Iterable[str] = ()
+                         ) -> list[tuple[str, str]]:
+        """(label, doc_id) of the complete documents matching query (at most DOC_MATCHES,
+        newest first), after the ones already selected, for the transcript pickers."""
+        docstore = self.app.docstore
+        chosen = [d for d in (docstore.get(i) for i in dict.fromkeys(selected or ())) if d]
+        found, _ = docstore.find(query or "", limit=DOC_MATCHES, complete_only=True)
+        picked = {d.doc_id for d in chosen}
+        return ([(_label(d.title, d.date), d.doc_id) for d in chosen]
+                + [(_label(d.title, d.date), d.doc_id) for d in found if d.doc_id not in picked])
 
-    def library_rows(self) -> list[list[Any]]:
-        """One row per document: doc_id, title, date, speakers, chunks."""
-        return [[d.doc_id, d.title, d.date or "", ", ".join(d.speakers),
-                 d.n_chunks if d.status == "complete" else "pending"]
-                for d in self.app.docstore.listing()]
+    def find_documents(self, query: str | None, selected: list[str] | None) -> Any:
+        """The transcript filter's choices for what was typed in its search box."""
+        return gr.update(choices=self.document_choices(query, selected or ()),
+                         value=list(selected or ()))
+
+    def library_rows(self, query: str | None = "", page: int = 0) -> list[list[Any]]:
+        """One page of the Library: doc_id, title, date, speakers, chunks."""
+        return self._library(query, page)[0]
+
+    def library_page(self, query: str | None = "", page: float | None = 0
+                     ) -> tuple[Any, Any, str, int]:
+        """A page of the Library table (LIBRARY_PAGE rows matching the search), its transcripts
+        in the picker, the page line, and the page number actually shown."""
+        rows, infos, line, shown = self._library(query, int(page or 0))
+        choices = [(_label(d.title, d.date), d.doc_id) for d in infos]
+        return gr.update(value=rows), gr.update(choices=choices, value=None), line, shown
+
+    def _library(self, query: str | None, page: int
+                 ) -> tuple[list[list[Any]], list[DocumentInfo], str, int]:
+        docstore = self.app.docstore
+        _, total = docstore.find(query or "", limit=0)
+        last = max(0, (total - 1) // LIBRARY_PAGE)
+        page = min(max(page, 0), last)
+        infos, _ = docstore.find(query or "", limit=LIBRARY_PAGE, offset=page * LIBRARY_PAGE)
+        rows = [[d.doc_id, d.title, d.date or "", ", ".join(d.speakers),
+                 d.n_chunks if d.status == "complete" else "pending"] for d in infos]
+        if not total:
+            line = "No transcript matches the search." if query else "No transcripts yet."
+        else:
+            first = page * LIBRARY_PAGE + 1
+            line = (f"Transcripts {first:,}–{first + len(infos) - 1:,} of {total:,} "
+                    f"(page {page + 1:,} of {last + 1:,})")
+        return rows, infos, render.markdown_text(line), page
 
     def read(self, doc_id: str | None) -> str:
         """A whole transcript, escaped."""
@@ -156,13 +193,15 @@ class ChatPage:
             return '<div class="empty">Choose a transcript to read.</div>'
         return render.transcript(doc)
 
-    def upload(self, files: list[Any] | None, progress: Any = _PROGRESS
-               ) -> tuple[str, Any, Any, Any]:
+    def upload(self, files: list[Any] | None, query: str | None = "", page: float | None = 0,
+               progress: Any = _PROGRESS) -> tuple[Any, ...]:
         """Copy uploaded files under the data dir and ingest them (the page shows the ingest
-        progress bar); say what was skipped and why."""
+        progress bar); say what was skipped and why. Returns the status and the Library's
+        refreshed table, picker, page line and page."""
         paths = [Path(getattr(f, "name", f)) for f in files or []]
         if not paths:
-            return (render.status_lines(["Choose one or more files."]), *self._refreshed())
+            return (render.status_lines(["Choose one or more files."]),
+                    *self.library_page(query, page))
         folder = self.app.data_dir / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         kept = []
@@ -173,25 +212,27 @@ class ChatPage:
         try:
             report = self.app.ingest(kept, progress=progress is not None)
         except PodiumError as exc:
-            return (render.status_lines([f"Nothing was ingested: {exc}"]), *self._refreshed())
+            return (render.status_lines([f"Nothing was ingested: {exc}"]),
+                    *self.library_page(query, page))
         lines = report.summary().splitlines()
         lines += [f"- skipped {Path(s.source).name}: {s.reason}" for s in report.skipped]
-        return (render.status_lines(lines), *self._refreshed())
+        return (render.status_lines(lines), *self.library_page(query, page))
 
-    def delete(self, doc_id: str | None) -> tuple[str, Any, Any, Any]:
+    def delete(self, doc_id: str | None, query: str | None = "", page: float | None = 0
+               ) -> tuple[Any, ...]:
         """Remove one transcript from the index and the document store."""
         if not doc_id:
-            return (render.status_lines(["Choose a transcript to delete."]), *self._refreshed())
-        try:
-            self.app.delete(doc_id)
-        except PodiumError as exc:
-            return (render.status_lines([f"Not deleted: {exc}"]), *self._refreshed())
-        return (render.status_lines([f"Deleted {doc_id} from the index."]), *self._refreshed())
+            message = "Choose a transcript to delete."
+        else:
+            try:
+                self.app.delete(doc_id)
+                message = f"Deleted {doc_id} from the index."
+            except PodiumError as exc:
+                message = f"Not deleted: {exc}"
+        return (render.status_lines([message]), *self.library_page(query, page))
 
-    def _refreshed(self) -> tuple[Any, Any, Any]:
-        choices = self.document_choices()
-        return (gr.update(value=self.library_rows()), gr.update(choices=choices),
-                gr.update(choices=choices))
+def _label(title: str, date: str | None) -> str:
+    return f"{title} ({date or 'undated'})"[:100]
 
 
 def _blank(value: str | None) -> str | None:

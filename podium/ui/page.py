@@ -10,7 +10,7 @@ from typing import Any
 
 from podium.app import Podium
 from podium.ui import render
-from podium.ui.handlers import ChatPage, Session
+from podium.ui.handlers import DOC_MATCHES, ChatPage, Session
 
 SCROLL_TO_MARK = """() => { setTimeout(() => {
   const m = document.querySelector('#viewer mark#podium-hl');
@@ -43,8 +43,12 @@ def build_page(app: Podium) -> Any:
                                            elem_id="f-after")
                         before = gr.Textbox(label="On or before (YYYY-MM-DD)",
                                             elem_id="f-before")
-                    docs = gr.Dropdown(choices=page.document_choices(), multiselect=True,
-                                       label="Only these transcripts", elem_id="f-doc")
+                    doc_search = gr.Textbox(
+                        label="Find transcripts (words of the title, id, date or speakers)",
+                        elem_id="f-doc-search")
+                    docs = gr.Dropdown(choices=[], multiselect=True, elem_id="f-doc",
+                                       label=f"Only these transcripts (the {DOC_MATCHES} "
+                                             "newest that match the search)")
                 with gr.Row():
                     up = gr.Button("Helpful", elem_id="fb-up", scale=1)
                     down = gr.Button("Not helpful", elem_id="fb-down", scale=1)
@@ -59,10 +63,17 @@ def build_page(app: Podium) -> Any:
                 gr.Textbox(value=page.models_text(), label="Models", interactive=False,
                            elem_id="models")
         with gr.Tab("Library"):
-            library = gr.Dataframe(value=page.library_rows(), headers=list(page.LIBRARY_COLUMNS),
+            lib_page = gr.State(0)
+            with gr.Row():
+                lib_search = gr.Textbox(label="Search the Library (title, id, date, speakers)",
+                                        elem_id="lib-search", scale=4)
+                prev = gr.Button("← Previous", elem_id="lib-prev", scale=1)
+                next_ = gr.Button("Next →", elem_id="lib-next", scale=1)
+            lib_line = gr.Markdown("", elem_id="lib-page")
+            library = gr.Dataframe(value=[], headers=list(page.LIBRARY_COLUMNS),
                                    interactive=False, elem_id="library", wrap=True)
             with gr.Row():
-                lib_doc = gr.Dropdown(choices=page.document_choices(), label="Transcript",
+                lib_doc = gr.Dropdown(choices=[], label="Transcript (of this page)",
                                       elem_id="lib-doc")
                 read = gr.Button("Read", elem_id="lib-read")
                 delete = gr.Button("Delete from the index", variant="stop",
@@ -83,11 +94,20 @@ def build_page(app: Podium) -> Any:
         up.click(page.rate_up, [comment, session], [feedback_status, comment])
         down.click(page.rate_down, [comment, session], [feedback_status, comment])
         read.click(page.read, [lib_doc], [lib_text])
-        refreshed = [library, lib_doc, docs]
-        upload.upload(page.upload, [upload], [upload_status, *refreshed], concurrency_limit=1,
-                      concurrency_id="ingest")
-        delete.click(page.delete, [lib_doc], [upload_status, *refreshed],
+        doc_search.change(page.find_documents, [doc_search, docs], [docs],
+                          trigger_mode="always_last", show_progress="hidden")
+        shown = [library, lib_doc, lib_line, lib_page]
+        lib_search.change(page.library_page, [lib_search], shown,
+                          trigger_mode="always_last", show_progress="hidden")
+        prev.click(lambda q, n: page.library_page(q, n - 1), [lib_search, lib_page], shown)
+        next_.click(lambda q, n: page.library_page(q, n + 1), [lib_search, lib_page], shown)
+        upload.upload(page.upload, [upload, lib_search, lib_page], [upload_status, *shown],
+                      concurrency_limit=1, concurrency_id="ingest")
+        delete.click(page.delete, [lib_doc, lib_search, lib_page], [upload_status, *shown],
                      concurrency_limit=1, concurrency_id="ingest")
+        # filled on every page open, so a new session sees the documents indexed since
+        blocks.load(lambda: (gr.update(choices=page.document_choices()),
+                             *page.library_page()), None, [docs, *shown])
     blocks.queue(default_concurrency_limit=4)
     return blocks
 

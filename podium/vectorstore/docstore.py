@@ -321,6 +321,26 @@ class DocumentStore:
             "ORDER BY doc_id")
         return [DocumentInfo(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
+    def find(self, query: str = "", *, limit: int = 50, offset: int = 0,
+             complete_only: bool = False) -> tuple[list[DocumentInfo], int]:
+        """One page of the documents whose id, title, date or speakers hold every word of the
+        query (case-insensitive), newest first; and how many match in all."""
+        where, params = "WHERE 1=1", list[Any]()
+        if complete_only:
+            where += " AND status = 'complete'"
+        for word in query.lower().split()[:10]:
+            where += (" AND lower(doc_id || ' ' || title || ' ' || coalesce(date, '') || ' ' "
+                      "|| speakers) LIKE ? ESCAPE '\\'")
+            params.append("%" + re.sub(r"([%_\\])", r"\\\1", word) + "%")
+        total = int(self._conn.execute(f"SELECT COUNT(*) FROM documents {where}",
+                                       params).fetchone()[0])
+        rows = self._conn.execute(
+            "SELECT doc_id, title, date, speakers, status, n_chunks, content_hash FROM "
+            f"documents {where} ORDER BY date IS NULL, date DESC, doc_id LIMIT ? OFFSET ?",
+            [*params, limit, offset])
+        return [DocumentInfo(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6])
+                for r in rows], total
+
     def chunks(self, doc_id: str) -> list[Chunk]:
         """A document's chunks as stored at ingest, in order."""
         rows = self._conn.execute(

@@ -176,3 +176,60 @@ def test_upload_status_shows_file_names_and_ids_as_text(tmp_path: Path) -> None:
     deleted, *_ = page.delete(trap)
     assert f"Deleted {trap} from the index." == _text(deleted)
     assert "<img" not in MarkdownIt("commonmark").render(deleted)
+
+
+@pytest.fixture(scope="module")
+def big_page(tmp_path_factory: pytest.TempPathFactory) -> ChatPage:
+    """A page over 120 short transcripts: more than one Library page and picker list."""
+    folder = tmp_path_factory.mktemp("many")
+    with (folder / "many.jsonl").open("w", encoding="utf-8") as fh:
+        for i in range(120):
+            fh.write(json.dumps({
+                "id": f"brief_{i:03}", "title": f"Press Briefing {i:03}" + (
+                    " on 100% tariffs" if i == 7 else ""),
+                "date": f"2024-01-{1 + i % 28:02}",
+                "text": f"MS. PSAKI:  Briefing number {i} covered topic{i}."}) + "\n")
+    app = build_app(fake_settings(folder / "data"))
+    app.ingest([folder / "many.jsonl"], progress=False)
+    return ChatPage(app)
+
+
+def test_the_library_pages_fifty_rows_at_a_time(big_page: ChatPage) -> None:
+    table, picker, line, shown = big_page.library_page("", 0)
+    assert len(table["value"]) == 50 and shown == 0
+    assert [c[1] for c in picker["choices"]] == [row[0] for row in table["value"]]
+    assert "Transcripts 1–50 of 120 \\(page 1 of 3\\)" in line
+    dates = [row[2] for row in table["value"]]
+    assert dates == sorted(dates, reverse=True)  # newest first
+    table, _, line, shown = big_page.library_page("", 2)
+    assert len(table["value"]) == 20 and shown == 2 and "101–120" in line
+    _, _, _, shown = big_page.library_page("", 9)  # past the end: the last page
+    assert shown == 2
+    assert big_page.library_page("", -3)[3] == 0
+    seen = {row[0] for p in range(3) for row in big_page.library_rows("", p)}
+    assert len(seen) == 120
+
+
+def test_the_library_search_filters_and_pages(big_page: ChatPage) -> None:
+    table, _, line, _ = big_page.library_page("briefing 007", 0)
+    assert [row[0] for row in table["value"]] == ["brief_007"]
+    assert "of 1 \\(page 1 of 1\\)" in line
+    assert [r[0] for r in big_page.library_rows("100%")] == ["brief_007"]  # % is a letter
+    assert big_page.library_rows("brief\\_0") == []
+    table, _, line, _ = big_page.library_page("no such words", 0)
+    assert table["value"] == [] and "No transcript matches" in line
+
+
+def test_the_transcript_filter_offers_at_most_fifty_matches(big_page: ChatPage) -> None:
+    assert len(big_page.document_choices()) == 50
+    assert len(big_page.find_documents("press", [])["choices"]) == 50  # all 120 match
+    update = big_page.find_documents("Briefing 011", [])
+    assert [c[1] for c in update["choices"]] == ["brief_011"]
+    assert update["choices"][0][0] == "Press Briefing 011 (2024-01-12)"
+    kept = big_page.find_documents("topic nothing-like-this", ["brief_003", "brief_050"])
+    assert [c[1] for c in kept["choices"]] == ["brief_003", "brief_050"]  # choices kept
+    assert kept["value"] == ["brief_003", "brief_050"]
+    _, session = _ask(big_page, "What did the briefing cover about topic50?",
+                      docs=["brief_050"])
+    assert session.latest is not None
+    assert {s.doc_id for s in session.latest.sources} == {"brief_050"}
