@@ -71,6 +71,24 @@ class Composer:
         by_new = sorted(self._numbering.items(), key=lambda item: item[1])
         return [_citation(new, self.passages[old - 1]) for old, new in by_new]
 
+    def drop(self, passages: set[int]) -> bool:
+        """Leave out the kept sentences that cite any of these passages (1-based), renumbering
+        the citations of the rest; True when a sentence was left out."""
+        old_of = {new: old for old, new in self._numbering.items()}
+        kept: list[str] = []
+        numbering: dict[int, int] = {}
+        for sentence in self.kept:
+            cited = [old_of[n] for m in MARKER.finditer(sentence) for n in marker_numbers(m)]
+            if passages & set(cited):
+                continue
+            for old in cited:
+                numbering.setdefault(old, len(numbering) + 1)
+            kept.append(MARKER.sub(lambda m: "".join(
+                f"[{numbering[old_of[n]]}]" for n in marker_numbers(m)), sentence))
+        dropped = len(kept) < len(self.kept)
+        self.kept, self._numbering = kept, numbering
+        return dropped
+
     def _complete_sentence(self) -> tuple[str, str] | None:
         """(first sentence with its trailing markers, rest) once the next sentence has begun."""
         spans = sentences(self._pending)

@@ -11,7 +11,7 @@ from podium.config import CitationSettings, RetrievalSettings
 from podium.errors import PodiumError
 from podium.qa.citations import MARKER, marker_numbers, says_no_answer
 from podium.qa.compose import Composer
-from podium.qa.evidence import Evidence, select_evidence
+from podium.qa.evidence import Evidence, changed_since, select_evidence
 from podium.qa.generate import Generator, Turn, quote
 from podium.qa.retrieve import Filters, HybridRetriever
 from podium.qa.schema import (
@@ -94,6 +94,13 @@ class QAEngine:
                 composer.close()
                 outcome = self._outcome(composer)
                 if outcome == "answer":
+                    yield Revised(composer.text)
+            if outcome == "answer" and composer.drop(
+                    changed_since(evidence.passages, self._docstore)):
+                # a cited transcript was replaced while the answer was written (an ingest
+                # beside the page): its sentences go, and the answer is shown again without them
+                outcome = "answer" if composer.kept else "abstain"
+                if composer.kept:
                     yield Revised(composer.text)
             abstained = outcome != "answer"
             text, citations = composer.text, composer.citations()

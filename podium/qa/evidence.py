@@ -39,6 +39,7 @@ class Passage:
     similarity: float
     overlap: float
     sentence_similarity: float = 0.0
+    content_hash: str = ""  # the document version it was cut from ("" when not known)
 
     @property
     def score(self) -> float:
@@ -92,6 +93,15 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
                     vectors[[i for _, _, i in ranked]])
 
 
+def changed_since(passages: list[Passage], docstore: DocumentStore) -> set[int]:
+    """1-based numbers of the passages whose document was replaced or removed since they were
+    cut (an ingest running beside the page): such a passage must not be cited."""
+    current = {doc_id: docstore.state(doc_id)
+               for doc_id in dict.fromkeys(p.doc_id for p in passages if p.content_hash)}
+    return {n for n, p in enumerate(passages, start=1)
+            if p.content_hash and (current[p.doc_id] or ("",))[0] != p.content_hash}
+
+
 def normalised(vectors: list[list[float]]) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     if not vectors:
@@ -117,7 +127,8 @@ def _units(hits: list[Hit], docstore: DocumentStore) -> list[Passage]:
                 continue
             seen.add((hit.doc_id, start, end))
             units.append(Passage(hit.doc_id, doc.title, doc.date, hit.speaker, start, end,
-                                 doc.text[start:end], hit.similarity, 0.0))
+                                 doc.text[start:end], hit.similarity, 0.0,
+                                 content_hash=doc.content_hash))
     return units
 
 
