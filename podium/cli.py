@@ -178,6 +178,8 @@ def _ask(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 def _chat(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     conversation = _app(loaded.settings).chat(_filters(args))
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 reach the question check
+        sys.stdin.reconfigure(errors="surrogateescape")
     interactive = sys.stdin.isatty() and not args.json
     if interactive:
         print("Ask about the transcripts. /new starts a new conversation; /quit or Ctrl-D ends.")

@@ -23,6 +23,7 @@ import logging
 import queue
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ class IngestReport:
                 if self.chunks_written and self.seconds else "")
         line = (f"ingest {state} {', '.join(parts)}; {self.chunks_written} chunks written "
                 f"in {self.seconds:.1f} s{rate}")
-        return f"{line}\nnothing pruned: {self.prune_withheld}" if self.prune_withheld else line
+        return f"{line}\nnot pruned: {self.prune_withheld}" if self.prune_withheld else line
 
 
 def content_hash(doc: RawDocument) -> str:
@@ -217,21 +218,34 @@ class Ingestor:
         batch.clear()
 
     def _prune(self, seen: set[str], report: IngestReport) -> None:
-        """Remove indexed documents not among the inputs, only when every input was read."""
+        """Remove indexed documents not among the inputs. A document whose file (or folder)
+        could not be read this time is kept: it may still be there."""
         if report.interrupted:
             report.prune_withheld = "the run was interrupted"
-        elif report.skipped:
-            report.prune_withheld = (f"{len(report.skipped)} input(s) could not be read (listed "
-                                     "below); fix or remove them and run again")
-        elif not seen:
-            report.prune_withheld = "the inputs hold no document"
-        if report.prune_withheld:
             return
-        for doc_id in self._docstore.doc_ids():
-            if doc_id not in seen:
-                self._index.delete_document(doc_id)
-                self._docstore.delete(doc_id)
-                report.pruned.append(doc_id)
+        if not seen:
+            report.prune_withheld = "the inputs hold no document"
+            return
+        unread = {_file_of(s.source) for s in report.skipped}
+        kept = 0
+        for doc_id, source in self._docstore.sources().items():
+            if doc_id in seen:
+                continue
+            if any(_file_of(source) == u or _file_of(source).startswith(f"{u}/") for u in unread):
+                kept += 1
+                continue
+            self._index.delete_document(doc_id)
+            self._docstore.delete(doc_id)
+            report.pruned.append(doc_id)
+        if kept:
+            report.prune_withheld = (f"{kept} document(s) kept because their input could not be "
+                                     "read (listed below); fix it and run again")
+
+
+def _file_of(source: str) -> str:
+    """The file of a document's source: a JSONL record's "file:line" without its line."""
+    head, _, tail = source.rpartition(":")
+    return head if head and tail.isdigit() else source
 
 
 def count_documents(todo: Iterable[tuple[Path, Path]]) -> int | None:
@@ -242,7 +256,7 @@ def count_documents(todo: Iterable[tuple[Path, Path]]) -> int | None:
         if sum(file.stat().st_size for file, _ in todo) > COUNT_LIMIT:
             return None
         return sum(_records(file) for file, _ in todo)
-    except (OSError, EOFError, ValueError):  # unreadable or broken: the loaders will say why
+    except (OSError, EOFError, ValueError, zlib.error):  # broken: the loaders will say why
         return None
 
 

@@ -348,6 +348,10 @@ class DocumentStore:
             (doc_id,))
         return [Chunk(doc_id, r[0], r[1], r[2], r[3] or None, r[4]) for r in rows]
 
+    def sources(self) -> dict[str, str]:
+        """Every stored document's source (file, or file:line of a JSONL record), by doc_id."""
+        return dict(self._conn.execute("SELECT doc_id, source FROM documents ORDER BY doc_id"))
+
     def doc_ids(self) -> list[str]:
         """Every stored document id."""
         return [r[0] for r in self._conn.execute("SELECT doc_id FROM documents ORDER BY doc_id")]

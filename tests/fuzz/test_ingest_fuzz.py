@@ -111,10 +111,6 @@ def test_ingest_keeps_the_index_consistent(app: Podium,
         consistent(app)
 
 
-@pytest.mark.xfail(strict=True, raises=zlib.error,
-                   reason="podium/ingest/pipeline.py count_documents (the progress bar's count) "
-                          "lets zlib.error out of a corrupt .jsonl.gz; remove this mark with the "
-                          "fix (add zlib.error to its except)")
 def test_a_corrupt_gzip_is_a_reason_with_the_progress_bar(app: Podium, tmp_path: Path) -> None:
     """Found by hand while fuzzing: deflate data that breaks mid-stream (zlib.error, not an
     OSError) crashed the count behind the progress bar before the loaders could say why."""

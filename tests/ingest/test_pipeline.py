@@ -77,15 +77,29 @@ def test_prune_with_a_missing_input_is_refused_and_removes_nothing(
     assert (len(fake_app.docstore.doc_ids()), _consistent(fake_app)) == (5, before)
 
 
-def test_prune_is_withheld_when_an_input_could_not_be_read(fake_app: Podium, seed_copy: Path
-                                                           ) -> None:
+def test_prune_keeps_documents_whose_input_could_not_be_read(fake_app: Podium, seed_copy: Path
+                                                             ) -> None:
     fake_app.ingest([seed_copy], progress=False)
-    before = _consistent(fake_app)
     (seed_copy / "000_9518d4b573beff47.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00IHDR")
+    (seed_copy / "004_ed44ff3d7f8b6ba4.txt").unlink()
+    (seed_copy / "slides.pdf").write_bytes(b"%PDF-1.4")  # never indexed: no reason to hold back
     report = fake_app.ingest([seed_copy], prune=True, progress=False)
-    assert report.pruned == [] and "could not be read" in report.prune_withheld
-    assert "nothing pruned: 1 input(s) could not be read" in report.summary()
-    assert (len(fake_app.docstore.doc_ids()), _consistent(fake_app)) == (5, before)
+    assert report.pruned == ["004_ed44ff3d7f8b6ba4.txt"]
+    assert "not pruned: 1 document(s) kept because their input could not be read" in (
+        report.summary())
+    assert "000_9518d4b573beff47.txt" in fake_app.docstore.doc_ids()
+    _consistent(fake_app)
+
+
+def test_prune_keeps_records_of_a_jsonl_line_that_broke(fake_app: Podium, tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    lines = [json.dumps({"id": f"r{i}", "text": f"MS. PSAKI:  Topic {i} was discussed."})
+             for i in range(3)]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fake_app.ingest([corpus], progress=False)
+    corpus.write_text("\n".join([lines[0], "{broken", lines[2]]) + "\n", encoding="utf-8")
+    report = fake_app.ingest([corpus], prune=True, progress=False)
+    assert report.pruned == [] and "r1" in fake_app.docstore.doc_ids()
 
 
 def test_reindex_of_one_file_keeps_every_other_document(fake_app: Podium, seed_copy: Path
