@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from podium.config import CitationSettings, RetrievalSettings
 from podium.errors import PodiumError
@@ -13,7 +14,8 @@ from podium.qa.citations import MARKER, marker_numbers, says_no_answer
 from podium.qa.compose import Composer
 from podium.qa.evidence import Evidence, changed_since, select_evidence
 from podium.qa.generate import Generator, Turn, quote
-from podium.qa.retrieve import Filters, HybridRetriever
+from podium.qa.parts import part_queries, question_parts
+from podium.qa.retrieve import Filters, HybridRetriever, Retrieval
 from podium.qa.schema import (
     Answer,
     Delta,
@@ -66,10 +68,7 @@ class QAEngine:
         if history:
             yield Standalone(standalone)
         condensed = time.perf_counter()
-        retrieval = self._retriever.retrieve(standalone, filters)
-        evidence = select_evidence(standalone, retrieval.hits, self._docstore,
-                                   self._settings.evidence_sentences, self._retriever.embed,
-                                   retrieval.embedding)
+        retrieval, evidence = self._evidence(standalone, filters)
         retrieved = time.perf_counter()
         abstained = evidence.should_abstain(self._settings)
         logger.info("evidence: best similarity %.3f, coverage %.2f, abstain=%s",
@@ -123,6 +122,23 @@ class QAEngine:
             retrieved=list(dict.fromkeys(h.doc_id for h in retrieval.hits)),
             reply=reply,
         ))
+
+    def _evidence(self, question: str, filters: Filters | None) -> tuple[Retrieval, Evidence]:
+        """Retrieve for the question and, when it asks several things, for each part too;
+        then pick the sentences that answer it (each part's best ones first)."""
+        retrieval = self._retriever.retrieve(question, filters)
+        hits, parts = list(retrieval.hits), []
+        if len(split := question_parts(question)) > 1:
+            seen = {h.key for h in hits}
+            for query in part_queries(split):
+                found = self._retriever.retrieve(query, filters)
+                hits += [h for h in found.hits if h.key not in seen]
+                seen |= {h.key for h in found.hits}
+                parts.append((query, found.embedding))
+        evidence = select_evidence(question, hits, self._docstore,
+                                   self._settings.evidence_sentences, self._retriever.embed,
+                                   retrieval.embedding, parts)
+        return replace(retrieval, hits=hits), evidence
 
     def _composer(self, question: str, evidence: Evidence) -> Composer:
         # select_evidence cut every passage from its stored text: every quote is verbatim

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -68,29 +68,48 @@ class Evidence:
 
 
 def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, limit: int,
-                    embed: Embed, question_embedding: list[float]) -> Evidence:
-    """Split the hits into sentence units, score them against the question, keep the best."""
+                    embed: Embed, question_embedding: list[float],
+                    parts: Sequence[tuple[str, list[float]]] = ()) -> Evidence:
+    """Split the hits into sentence units, score them against the question, keep the best.
+    With parts (a multi-part question's parts and their embeddings), each part's best units
+    are kept first, so that every part has evidence."""
     units = _units(hits, docstore)
     if not units:
         return Evidence([], -1.0, 0.0)
     vectors = normalised(embed([u.text for u in units]))
-    q = normalised([question_embedding])[0]
-    units = [replace(u, sentence_similarity=float(v @ q)) for u, v in zip(units, vectors,
-                                                                            strict=True)]
-    q_terms = list(dict.fromkeys(terms(question)))
     bags = [set(terms(u.text)) | set(terms(u.speaker or "")) for u in units]
+    scored, weights = _scored(question, question_embedding, units, vectors, bags)
+    ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
+    chosen: list[int] = []
+    if len(parts) > 1:
+        each = max(2, limit // len(parts))
+        for part, embedding in parts:
+            by_part, _ = _scored(part, embedding, units, vectors, bags)
+            order = sorted(range(len(units)), key=lambda i: by_part[i].score, reverse=True)
+            chosen += [i for i in order if i not in chosen][:each]
+        limit = max(limit, len(chosen))
+    chosen += [i for i in ranked if i not in chosen][: limit - len(chosen)]
+    chosen.sort(key=lambda i: scored[i].score, reverse=True)
+    found: set[str] = set().union(*(bags[i] for i in chosen))
+    total = sum(weights.values()) or 1.0
+    coverage = sum(w for t, w in weights.items() if t in found) / total if weights else 0.0
+    best = max(max(h.similarity for h in hits), max(scored[i].sentence_similarity
+                                                    for i in range(len(units))))
+    return Evidence([scored[i] for i in chosen], best, coverage, vectors[chosen])
+
+
+def _scored(question: str, embedding: list[float], units: list[Passage], vectors: np.ndarray,
+            bags: list[set[str]]) -> tuple[list[Passage], dict[str, float]]:
+    """The units scored against one question: sentence similarity and weighted key-term
+    overlap (rarer terms weigh more); and the term weights."""
+    q = normalised([embedding])[0]
+    q_terms = list(dict.fromkeys(terms(question)))
     doc_freq = Counter(t for bag in bags for t in set(q_terms) & bag)
     weights = {t: math.log(1 + len(units) / (1 + doc_freq[t])) for t in q_terms}
     total = sum(weights.values()) or 1.0
-    ranked = sorted(
-        ((replace(u, overlap=sum(weights[t] for t in q_terms if t in bag) / total), bag, i)
-         for i, (u, bag) in enumerate(zip(units, bags, strict=True))),
-        key=lambda triple: triple[0].score, reverse=True)[:limit]
-    found: set[str] = set().union(*(bag for _, bag, _ in ranked))
-    coverage = sum(weights[t] for t in q_terms if t in found) / total if q_terms else 0.0
-    best = max(max(h.similarity for h in hits), max(u.sentence_similarity for u in units))
-    return Evidence([p for p, _, _ in ranked], best, coverage,
-                    vectors[[i for _, _, i in ranked]])
+    return [replace(u, sentence_similarity=float(v @ q),
+                    overlap=sum(weights[t] for t in q_terms if t in bag) / total)
+            for u, v, bag in zip(units, vectors, bags, strict=True)], weights
 
 
 def changed_since(passages: list[Passage], docstore: DocumentStore) -> set[int]:
