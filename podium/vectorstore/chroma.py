@@ -238,6 +238,8 @@ class ChunkIndex:
         hits = []
         for node, score in zip(result.nodes or [], result.similarities or [], strict=False):
             meta: dict[str, Any] = node.metadata
+            if not _REQUIRED.issubset(meta):  # a record another process is deleting or
+                continue  # writing on a Chroma server: not citable yet, or no longer
             hits.append(Hit(
                 doc_id=str(meta["doc_id"]), index=int(node.node_id.rsplit("::", 1)[-1]),
                 start=int(meta["start"]), end=int(meta["end"]),
@@ -330,6 +332,9 @@ def collection_facts(client: Any, name: str) -> tuple[CollectionFacts | None,
                                      int(dim) if dim is not None else None,
                                      bool(meta.get("complete"))))
     return facts[0], facts[1]
+
+
+_REQUIRED = frozenset({"doc_id", "start", "end", "content_hash"})
 
 
 def _node_id(doc_id: str, content_hash: str, index: int) -> str:

@@ -206,3 +206,42 @@ def test_a_server_that_goes_away_is_reported_in_one_line(tmp_path: Path, seed_co
     with pytest.raises(VectorStoreError) as caught:
         app.ask(QUESTION)
     assert "\n" not in str(caught.value) and "chroma-server.sh" in str(caught.value)
+
+
+def test_a_page_keeps_answering_while_another_process_ingests(
+        tmp_path: Path, seed_copy: Path, chroma_server: ChromaServer) -> None:
+    settings = server_settings(tmp_path / "data", chroma_server)
+    page = build_app(settings)
+    page.ingest([seed_copy], progress=False)
+    versions = {p.name: {p.read_text()} for p in seed_copy.iterdir()}
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(150):
+        (more / f"new{i:03}.txt").write_text(
+            f"SECRETARY BLINKEN:  The lighthouse{i} of Zanzibar{i} was repaired in week {i}.")
+    changed = seed_copy / CHANGED  # and one transcript the page may be citing is replaced
+    changed.write_text(changed.read_text() + "\n\nFOREIGN MINISTER KULEBA:  Ammunition now.\n")
+    versions[CHANGED].add(changed.read_text())
+    env = {**os.environ, **chroma_server.env(settings.vectorstore.collection),
+           "PODIUM_DATA_DIR": str(page.data_dir), "PODIUM_EMBEDDING__PROVIDER": "fake",
+           "PODIUM_LLM__PROVIDER": "fake"}
+    during = 0
+    with page.serving():
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "podium", "ingest", "--no-progress", str(more),
+             str(seed_copy)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        while writer.poll() is None:
+            new = sum(1 for d in page.docstore.doc_ids() if d.startswith("new"))
+            answer = page.ask(QUESTION)  # never an error while the other process writes
+            assert answer.citations
+            for c in answer.citations:
+                assert any(text[c.start:c.end] == c.quote for text in versions[c.doc_id])
+            during += 0 < new < 150
+        out, err = writer.communicate()
+        assert writer.returncode == 0, err
+        assert "150 added, 1 updated, 4 unchanged, 0 skipped" in out
+        assert during >= 1, "the ingest ended before the page answered beside it"
+        answer = page.ask("What happened to the lighthouse42 of Zanzibar42?")
+        assert [c.doc_id for c in answer.citations][:1] == ["new042.txt"]
+        assert page.index.count() == _consistent(page)
