@@ -203,6 +203,11 @@ class UISettings(_Section):
     password: SecretStr | None = _secret(
         "Login password; only from the environment (PODIUM_UI__PASSWORD).")
     max_upload_mb: float = Field(50.0, gt=0, description="Largest file the Library accepts.")
+    concurrent_answers: int = Field(
+        1, ge=1, le=64,
+        description="Answers the page writes at once; others wait in its queue. Keep 1 for a "
+                    "model in this process (local, llamacpp); raise it for a model server that "
+                    "serves several requests at a time.")
 
 
 class VectorStoreSettings(_Section):

@@ -1,8 +1,9 @@
 """What the page's buttons do, as plain methods over the application (tested without a browser).
 
 Each browser session holds its own Session (conversation, turns); nothing about a session is
-shared, so two users never see each other's answers. The model itself is used one answer at a
-time (the page queues `ask` under one concurrency id).
+shared, so two users never see each other's answers. The page writes `ui.concurrent_answers`
+answers at a time (1 by default: a model in this process answers one question at a time); the
+others wait in its queue.
 """
 
 from __future__ import annotations

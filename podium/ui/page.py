@@ -86,8 +86,8 @@ def build_page(app: Podium) -> Any:
         ask_inputs = [question, session, speaker, after, before, docs]
         ask_outputs = [chat, session, chips, sources, question]
         for trigger in (ask.click, question.submit):
-            trigger(page.ask, ask_inputs, ask_outputs, concurrency_limit=1,
-                    concurrency_id="model")
+            trigger(page.ask, ask_inputs, ask_outputs, concurrency_id="model",
+                    concurrency_limit=app.settings.ui.concurrent_answers)
         new.click(page.new_chat, [session], [chat, session, chips, sources, viewer])
         chips.select(page.open_citation, [chips, session], [viewer]).then(
             None, js=SCROLL_TO_MARK)
