@@ -9,6 +9,7 @@ passages the model sees and the quotes a citation can show.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,10 +19,13 @@ import numpy as np
 from podium.config import RetrievalSettings
 from podium.text import sentences, terms
 from podium.vectorstore.chroma import Hit
-from podium.vectorstore.docstore import DocumentStore
+from podium.vectorstore.docstore import DocumentStore, StoredDocument
 
 MIN_UNIT_WORDS = 8
 OVERLAP_WEIGHT = 0.5
+CONTEXT_UNITS = 2  # the best passages that run on into the sentences after them
+CONTEXT_WORDS = 70
+_LABEL = re.compile(r"\s*:\s*")
 Embed = Callable[[list[str]], list[list[float]]]
 
 
@@ -73,11 +77,13 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     """Split the hits into sentence units, score them against the question, keep the best.
     With parts (a multi-part question's parts and their embeddings), each part's best units
     are kept first, so that every part has evidence."""
-    units = _units(hits, docstore)
+    docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
+    texts = {doc_id: doc.text for doc_id, doc in docs.items() if doc is not None}
+    units = _units(hits, docs)
     if not units:
         return Evidence([], -1.0, 0.0)
     vectors = normalised(embed([u.text for u in units]))
-    bags = [set(terms(u.text)) | set(terms(u.speaker or "")) for u in units]
+    bags = [set(terms(u.text)) for u in units]
     scored, weights = _scored(question, question_embedding, units, vectors, bags)
     ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
     chosen: list[int] = []
@@ -95,7 +101,28 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     coverage = sum(w for t, w in weights.items() if t in found) / total if weights else 0.0
     best = max(max(h.similarity for h in hits), max(scored[i].sentence_similarity
                                                     for i in range(len(units))))
-    return Evidence([scored[i] for i in chosen], best, coverage, vectors[chosen])
+    passages, vectors = _with_context(chosen, scored, texts, vectors, embed)
+    return Evidence(passages, best, coverage, vectors)
+
+
+def _with_context(chosen: list[int], units: list[Passage], texts: dict[str, str],
+                  vectors: np.ndarray, embed: Embed) -> tuple[list[Passage], np.ndarray]:
+    """The chosen units; the best few run on through the sentences that follow them in the
+    same turn ("three things: … Two was …"), up to CONTEXT_WORDS, unless those are chosen."""
+    passages, rows = [units[i] for i in chosen], vectors[chosen].copy()
+    taken = set(chosen)
+    for slot, i in enumerate(chosen[:CONTEXT_UNITS]):
+        p, j = passages[slot], i + 1
+        while (j < len(units) and j not in taken and units[j].doc_id == p.doc_id
+               and units[j].speaker == p.speaker and 0 <= units[j].start - p.end <= 3
+               and len(p.text.split()) + len(units[j].text.split()) <= CONTEXT_WORDS):
+            p = replace(p, end=units[j].end, text=texts[p.doc_id][p.start:units[j].end])
+            taken.add(j)
+            j += 1
+        if p is not passages[slot]:
+            passages[slot] = p
+            rows[slot] = normalised(embed([p.text]))[0]
+    return passages, rows
 
 
 def _scored(question: str, embedding: list[float], units: list[Passage], vectors: np.ndarray,
@@ -130,18 +157,19 @@ def normalised(vectors: list[list[float]]) -> np.ndarray:
     return array / np.where(norms == 0, 1.0, norms)
 
 
-def _units(hits: list[Hit], docstore: DocumentStore) -> list[Passage]:
+def _units(hits: list[Hit], docs: dict[str, StoredDocument | None]) -> list[Passage]:
     """Sentence units of every hit whose chunk still matches its stored document."""
     units: list[Passage] = []
     seen: set[tuple[str, int, int]] = set()
-    docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
     for hit in hits:
         doc = docs[hit.doc_id]
         if doc is None or doc.content_hash != hit.content_hash:
             continue  # stale chunk of a document being replaced: never cite it
         if doc.text[hit.start:hit.end] != hit.text:
             continue
-        for start, end in _merge_short(doc.text, sentences(doc.text, hit.start, hit.end)):
+        spans = [_unlabelled(doc.text, span, hit.speaker)
+                 for span in sentences(doc.text, hit.start, hit.end)]
+        for start, end in _merge_short(doc.text, spans):
             if (hit.doc_id, start, end) in seen:
                 continue
             seen.add((hit.doc_id, start, end))
@@ -149,6 +177,16 @@ def _units(hits: list[Hit], docstore: DocumentStore) -> list[Passage]:
                                  doc.text[start:end], hit.similarity, 0.0,
                                  content_hash=doc.content_hash))
     return units
+
+
+def _unlabelled(text: str, span: tuple[int, int], speaker: str | None) -> tuple[int, int]:
+    """A turn's first sentence without its "SPEAKER:" label (the passage names the speaker)."""
+    start, end = span
+    if speaker and text.startswith(speaker, start):
+        label = _LABEL.match(text, start + len(speaker), end)
+        if label and label.end() < end:
+            return label.end(), end
+    return span
 
 
 def _merge_short(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -81,7 +81,8 @@ class SentenceChecker:
         if not (_numbers(body) <= self._numbers and _names(body) <= self._words):
             return Verdict(False, reason="ungrounded")
         words = set(terms(body))
-        if len(words - self._question_terms) < max(1.0, self._settings.min_new_share * len(words)):
+        needed = min(2.0, max(1.0, self._settings.min_new_share * len(words)))
+        if len(words - self._question_terms) < needed:  # two new words can carry an answer
             return Verdict(False, reason="echo")
         vector = normalised(self._embed([body]))[0]
         scores = {n: self._support(body, vector, n) for n in range(1, len(self._passages) + 1)}
@@ -91,8 +92,26 @@ class SentenceChecker:
                             key=lambda n: sum(scores[n]), reverse=True)
             passing = ranked[:1]
         if not passing:
+            passing = self._jointly(words, scores, [n for n in dict.fromkeys(cited)
+                                                    if n in scores])
+        if not passing:
             return Verdict(False, reason="unsupported")
         return Verdict(True, tuple(passing))
+
+    def _jointly(self, words: set[str], scores: dict[int, tuple[float, float]],
+                 cited: list[int]) -> list[int]:
+        """A sentence joining facts of several cited passages ("A said X, and B did Y
+        [1][2]"): supported when the cited passages together hold its words and each one
+        is close enough to it."""
+        if len(cited) < 2 or not words:
+            return []
+        together = set().union(*(terms(_context(self._passages[n - 1])) for n in cited))
+        lexical = len(words & together) / len(words)
+        cosines = [scores[n][1] for n in cited]
+        if lexical >= self._settings.min_lexical_support and min(cosines) >= (
+                self._settings.min_embedding_support):
+            return cited
+        return []
 
     def answers_the_kind(self, body: str) -> bool:
         """False when the question asks for a count or a time and the sentence states none

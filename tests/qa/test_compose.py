@@ -140,3 +140,22 @@ def test_no_answer_phrases_and_marker_grammar() -> None:
     assert says_no_answer("")
     assert not says_no_answer("Kuleba said Ukraine needs ammunition [1].")
     assert [m.group(1) for m in MARKER.finditer("a [1] b [2, 3] c [x]")] == ["1", "2, 3"]
+
+
+def test_restating_the_question_around_a_two_word_answer_is_kept() -> None:
+    question = ("What share did Blinken say the alliance members invest in defense every "
+                "single year since the Wales summit pledge?")
+    composer, _ = _run("The share Blinken said the alliance members invest in defense every "
+                       "single year since the Wales summit pledge is a GDP percent [4].",
+                       question=question)
+    assert composer.verdicts[0].reason != "echo"  # two new words: "GDP percent"
+    composer, _ = _run("Blinken said the alliance members invest in defense every single "
+                       "year since the Wales summit pledge [4].", question=question)
+    assert composer.verdicts[0].reason == "echo"
+
+
+def test_a_sentence_joining_two_cited_passages_is_supported_by_both() -> None:
+    composer, _ = _run("Kuleba said the summit in Vilnius will decide on ammunition, and "
+                       "Stoltenberg spoke of air defense interceptors [1][3].")
+    assert composer.verdicts[0].kept and composer.verdicts[0].passages == (1, 3)
+    assert [c.quote for c in composer.citations()] == [PASSAGES[0].text, PASSAGES[2].text]

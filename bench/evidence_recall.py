@@ -1,0 +1,62 @@
+"""Evidence recall without the language model: for each answerable eval case, do the passages
+Podium would show the writer hold the key facts (the eval's "evidence" stage), and does a
+retrieved chunk hold the gold evidence?
+
+    .venv/bin/python bench/evidence_recall.py eval/seed.jsonl --data-dir DIR [--out FILE]
+
+DIR must already hold the case's documents (e.g. from a `podium eval --ingest` run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from podium.app import build_app
+from podium.config import load_settings
+from podium.eval.dataset import load_dataset
+from podium.eval.metrics import key_fact_reasons, normalise
+
+
+def main() -> int:
+    """Print evidence recall by case type; write per-case results with --out."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    app = build_app(load_settings(overrides={"data_dir": args.data_dir}).settings)
+    cases = [c for c in load_dataset([args.dataset]) if c.answerable]
+    rows, shown_ok, chunk_ok, total = [], Counter(), Counter(), Counter()
+    started = time.perf_counter()
+    for case in cases:
+        retrieval, evidence = app.engine._evidence(case.question, None)
+        shown = " ".join(f"{p.text} {p.speaker or ''} {p.title} {p.date or ''}"
+                         for p in evidence.passages)
+        in_chunks = any(normalise(e) in normalise(h.text) for e in case.evidence
+                        for h in retrieval.hits)
+        ok = not key_fact_reasons(case, shown, False)
+        total[case.type] += 1
+        shown_ok[case.type] += ok
+        chunk_ok[case.type] += in_chunks
+        rows.append({"id": case.id, "type": case.type, "shown": ok, "gold_chunk": in_chunks})
+    seconds = time.perf_counter() - started
+    for kind in total:
+        print(f"{kind:<12} {total[kind]:>3} cases  key facts shown {shown_ok[kind]:>3}  "
+              f"gold evidence in a retrieved chunk {chunk_ok[kind]:>3}")
+    n = sum(total.values())
+    print(f"{'all':<12} {n:>3} cases  key facts shown {sum(shown_ok.values()):>3} "
+          f"({sum(shown_ok.values()) / n:.2f})  gold chunk {sum(chunk_ok.values()):>3} "
+          f"({sum(chunk_ok.values()) / n:.2f})  {1000 * seconds / n:.0f} ms a case")
+    print("missed:", " ".join(r["id"] for r in rows if not r["shown"]))
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
