@@ -20,6 +20,8 @@ from podium.app import build_app
 from podium.config import load_settings
 from podium.eval.dataset import load_dataset
 from podium.eval.metrics import key_fact_reasons, normalise
+from podium.qa import engine as qa_engine
+from podium.qa import evidence as qa_evidence
 
 
 def main() -> int:
@@ -28,7 +30,14 @@ def main() -> int:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--without", choices=["parts", "context"], action="append", default=[],
+                        help="measure with a mechanism switched off: per-part evidence of "
+                             "multi-part questions, or the best passages' run-on context")
     args = parser.parse_args()
+    if "parts" in args.without:
+        qa_engine.question_parts = lambda question: [question]
+    if "context" in args.without:
+        qa_evidence.CONTEXT_UNITS = 0
     app = build_app(load_settings(overrides={"data_dir": args.data_dir}).settings)
     cases = [c for c in load_dataset([args.dataset]) if c.answerable]
     rows, shown_ok, chunk_ok, total = [], Counter(), Counter(), Counter()

@@ -23,6 +23,7 @@ from podium.vectorstore.docstore import DocumentStore, StoredDocument
 
 MIN_UNIT_WORDS = 8
 OVERLAP_WEIGHT = 0.5
+PART_UNITS = 2  # each part of a multi-part question keeps its best units
 CONTEXT_UNITS = 2  # the best passages that run on into the sentences after them
 CONTEXT_WORDS = 70
 _LABEL = re.compile(r"\s*:\s*")
@@ -88,12 +89,11 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
     chosen: list[int] = []
     if len(parts) > 1:
-        each = max(2, limit // len(parts))
         for part, embedding in parts:
             by_part, _ = _scored(part, embedding, units, vectors, bags)
             order = sorted(range(len(units)), key=lambda i: by_part[i].score, reverse=True)
-            chosen += [i for i in order if i not in chosen][:each]
-        limit = max(limit, len(chosen))
+            chosen += [i for i in order if i not in chosen][:PART_UNITS]
+        limit += len(parts)
     chosen += [i for i in ranked if i not in chosen][: limit - len(chosen)]
     chosen.sort(key=lambda i: scored[i].score, reverse=True)
     found: set[str] = set().union(*(bags[i] for i in chosen))
