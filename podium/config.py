@@ -48,8 +48,9 @@ class IngestSettings(_Section):
 LLMProvider = Literal[
     "local", "llamacpp", "openai_compatible", "ollama", "openai", "extractive", "fake"]
 LLMRuntime = Literal["xllamacpp", "ik_llama", "llama-cpp-python"]
-# The runtime of the packaged GGUF: switching the default is this one line (issue 13).
-DEFAULT_RUNTIME: LLMRuntime = "xllamacpp"
+# The runtime of the packaged GGUF (bench/results/runtime.json: faster first words, load and
+# answers than xllamacpp, same answers, less memory).
+DEFAULT_RUNTIME: LLMRuntime = "ik_llama"
 EmbeddingProvider = Literal["local", "huggingface", "openai_compatible", "ollama", "openai", "fake"]
 
 # Providers that talk to a server, and the base URL each uses when none is set.

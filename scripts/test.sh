@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the providers' tests need their extras (llamacpp is left out: it compiles for 10 minutes)
-bash scripts/install.sh dev,openai,openai-compatible,ollama,huggingface,ik
+bash scripts/install.sh dev,openai,openai-compatible,ollama,huggingface
 bash scripts/browser.sh
 bash scripts/strace.sh  # the offline trace test (tests/integration/test_offline_trace.py)
 export REQUIRE_BROWSER=1

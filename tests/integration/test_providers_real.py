@@ -83,7 +83,8 @@ def test_openai_compatible_round_trip_through_a_llama_cpp_server(
 
 def test_llamacpp_provider_runs_a_gguf_by_path_with_a_named_chat_format(tmp_path: Path) -> None:
     env = {"PODIUM_LLM__PROVIDER": "llamacpp", "PODIUM_LLM__MODEL": str(_packaged_gguf()),
-           "PODIUM_LLM__CHAT_FORMAT": "chatml", "PODIUM_DATA_DIR": str(tmp_path)}
+           "PODIUM_LLM__CHAT_FORMAT": "chatml", "PODIUM_LLM__RUNTIME": "xllamacpp",
+           "PODIUM_DATA_DIR": str(tmp_path)}
     app = build_app(load_settings(env=env, discover=False).settings)
     app.ingest([SEED], progress=False)
     answer = app.ask(DATE_QUESTION)
