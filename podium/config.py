@@ -34,7 +34,8 @@ class IngestSettings(_Section):
         description="Largest chunk in tiktoken tokens; MiniLM reads at most 256 word pieces.",
     )
     max_file_mb: float = Field(
-        50.0, gt=0, description="Files larger than this are skipped as too large."
+        50.0, gt=0, description="Files larger than this are skipped as too large; in a JSONL "
+                                "corpus (streamed), the limit applies to each record."
     )
     max_document_chars: int = Field(
         2_000_000, gt=0, description="Documents longer than this (characters) are skipped."

@@ -140,14 +140,14 @@ def load_file(file: Path, root: Path, *, max_bytes: int) -> Iterator[RawDocument
     if not stat.S_ISREG(info.st_mode):
         yield Skipped(source, f"not a regular file ({_kind(file)})")
         return
+    doc_id = shown(file.relative_to(root).as_posix())
+    name = file.name.lower()
+    if name.endswith(".jsonl") or name.endswith(".jsonl.gz"):  # streamed: the cap is per record
+        yield from _load_jsonl(file, source, max_bytes)
+        return
     if info.st_size > max_bytes:
         mib = info.st_size / 2**20
         yield Skipped(source, f"too large ({mib:.1f} MiB; ingest.max_file_mb allows less)")
-        return
-    doc_id = shown(file.relative_to(root).as_posix())
-    name = file.name.lower()
-    if name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
-        yield from _load_jsonl(file, source, max_bytes)
         return
     try:
         data = file.read_bytes()
@@ -188,36 +188,32 @@ def decode(data: bytes, source: str) -> str | Skipped:
 
 
 def _load_jsonl(file: Path, source: str, max_bytes: int) -> Iterator[RawDocument | Skipped]:
-    """One document per line; a gzip file may not hold more than max_bytes uncompressed."""
+    """One document per line, read as a stream; a line over max_bytes is skipped."""
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
         with opener(file, "rb") as fh:
             for lineno, line in _lines(fh.readline, max_bytes):
                 where = f"{source}:{lineno}"
                 if line is None:
-                    yield Skipped(where, "line too long (ingest.max_file_mb allows less)")
+                    yield Skipped(where, "record too large (ingest.max_file_mb allows less)")
                 elif line.strip():
                     yield _jsonl_record(line, where)
-    except _TooLarge:
-        yield Skipped(source, "too large once uncompressed (ingest.max_file_mb allows less)")
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         yield Skipped(source, f"cannot read: {_why(exc)}")
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def _lines(readline: Callable[[int], bytes], max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, line) pairs, reading at most max_bytes; None for a line that is longer."""
-    total = 0
+    """(line number, line) pairs, each read in at most max_bytes; None for a longer line, whose
+    rest is read past in bounded pieces (memory stays bounded, even for a gzip bomb)."""
     for lineno in itertools.count(1):
         line = readline(max_bytes + 1)
         if not line:
             return
-        total += len(line)
-        if total > max_bytes:
-            raise _TooLarge
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while (rest := readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield lineno, None
+            continue
         yield lineno, line
 
 

@@ -190,7 +190,13 @@ def test_gzip_limits_and_corruption(tmp_path: Path) -> None:
     items = _load(bomb, max_bytes=2**20)
     assert isinstance(items[0], RawDocument)
     assert _reasons(items[1:]) == {
-        "bomb.jsonl.gz": "too large once uncompressed (ingest.max_file_mb allows less)"}
+        "bomb.jsonl.gz:2": "record too large (ingest.max_file_mb allows less)"}
+    many = tmp_path / "many.jsonl.gz"  # a corpus larger than the cap, streamed record by record
+    with gzip.open(many, "wb") as fh:
+        for i in range(400):
+            fh.write((json.dumps({"id": f"r{i}", "text": "word " * 1000}) + "\n").encode())
+    assert all(isinstance(item, RawDocument) for item in _load(many, max_bytes=2**20))
+    assert len(_load(many, max_bytes=2**20)) == 400
     corrupt = tmp_path / "corrupt.jsonl.gz"
     data = bytearray(gzip.compress((json.dumps(GOOD) + "\n").encode() * 100))
     data[20:40] = b"\xff" * 20
