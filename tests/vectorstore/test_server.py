@@ -234,7 +234,8 @@ def test_a_page_keeps_answering_while_another_process_ingests(
         while writer.poll() is None:
             new = sum(1 for d in page.docstore.doc_ids() if d.startswith("new"))
             answer = page.ask(QUESTION)  # never an error while the other process writes
-            assert answer.citations
+            # an answer whose cited transcript was replaced while it was written abstains
+            assert answer.citations or answer.abstained
             for c in answer.citations:
                 assert any(text[c.start:c.end] == c.quote for text in versions[c.doc_id])
             during += 0 < new < 150
@@ -242,6 +243,7 @@ def test_a_page_keeps_answering_while_another_process_ingests(
         assert writer.returncode == 0, err
         assert "150 added, 1 updated, 4 unchanged, 0 skipped" in out
         assert during >= 1, "the ingest ended before the page answered beside it"
+        assert page.ask(QUESTION).citations  # and it cites again once the ingest is done
         answer = page.ask("What happened to the lighthouse42 of Zanzibar42?")
         assert [c.doc_id for c in answer.citations][:1] == ["new042.txt"]
         assert page.index.count() == _consistent(page)
