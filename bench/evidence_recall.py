@@ -43,7 +43,7 @@ def main() -> int:
     rows, shown_ok, chunk_ok, total = [], Counter(), Counter(), Counter()
     started = time.perf_counter()
     for case in cases:
-        retrieval, evidence = app.engine._evidence(case.question, None)
+        retrieval, evidence = app.engine.evidence(case.question, None)
         shown = " ".join(f"{p.text} {p.speaker or ''} {p.title} {p.date or ''}"
                          for p in evidence.passages)
         in_chunks = any(normalise(e) in normalise(h.text) for e in case.evidence

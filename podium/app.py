@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -145,22 +145,17 @@ class Podium:
         another process's writes, so while the page runs, ingests from other processes are
         refused (the page's own uploads and deletes go on), and the page is refused while
         another process writes. A Chroma server sees every write: nothing is held."""
-        if self.shared_store:
-            self._serving = True
-            try:
-                yield
-            finally:
-                self._serving = False
-            return
-        with _flock(self.data_dir / "serve.lock", fcntl.LOCK_EX) as fd:
-            if fd is None:
-                raise PodiumError(
-                    f"another Podium process is writing to {self.data_dir} (an ingest, a "
-                    "reindex, or a chat page)",
-                    hint="wait for the ingest to finish, or stop the other chat page, then "
-                         "start the page again")
-            os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
+        with ExitStack() as held:
+            if not self.shared_store:
+                fd = held.enter_context(_flock(self.data_dir / "serve.lock", fcntl.LOCK_EX))
+                if fd is None:
+                    raise PodiumError(
+                        f"another Podium process is writing to {self.data_dir} (an ingest, a "
+                        "reindex, or a chat page)",
+                        hint="wait for the ingest to finish, or stop the other chat page, then "
+                             "start the page again")
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
             self._serving = True
             try:
                 yield

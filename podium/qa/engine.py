@@ -68,7 +68,7 @@ class QAEngine:
         if history:
             yield Standalone(standalone)
         condensed = time.perf_counter()
-        retrieval, evidence = self._evidence(standalone, filters)
+        retrieval, evidence = self.evidence(standalone, filters)
         retrieved = time.perf_counter()
         abstained = evidence.should_abstain(self._settings)
         logger.info("evidence: best similarity %.3f, coverage %.2f, abstain=%s",
@@ -123,7 +123,7 @@ class QAEngine:
             reply=reply,
         ))
 
-    def _evidence(self, question: str, filters: Filters | None) -> tuple[Retrieval, Evidence]:
+    def evidence(self, question: str, filters: Filters | None) -> tuple[Retrieval, Evidence]:
         """Retrieve for the question and, when it asks several things, for each part too;
         then pick the sentences that answer it (each part's best ones first)."""
         retrieval = self._retriever.retrieve(question, filters)
