@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from podium.app import build_app
 from podium.config import load_settings
@@ -30,15 +31,20 @@ def main() -> int:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--without", choices=["parts", "context"], action="append", default=[],
+    parser.add_argument("--without", choices=["parts", "context", "rescorer"], action="append",
+                        default=[],
                         help="measure with a mechanism switched off: per-part evidence of "
-                             "multi-part questions, or the best passages' run-on context")
+                             "multi-part questions, the best passages' run-on context, or "
+                             "the second sentence scorer (retrieval.rescorer)")
     args = parser.parse_args()
     if "parts" in args.without:
         qa_engine.question_parts = lambda question: [question]
     if "context" in args.without:
         qa_evidence.CONTEXT_UNITS = 0
-    app = build_app(load_settings(overrides={"data_dir": args.data_dir}).settings)
+    overrides: dict[str, Any] = {"data_dir": args.data_dir}
+    if "rescorer" in args.without:
+        overrides["retrieval"] = {"rescorer": "none"}
+    app = build_app(load_settings(overrides=overrides).settings)
     cases = [c for c in load_dataset([args.dataset]) if c.answerable]
     rows, shown_ok, chunk_ok, total = [], Counter(), Counter(), Counter()
     started = time.perf_counter()

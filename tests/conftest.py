@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ def fake_settings(data_dir: Path, **sections: Any) -> Settings:
     overrides: dict[str, Any] = {
         "data_dir": data_dir, "embedding": {"provider": "fake"}, "llm": {"provider": "fake"},
         # Bag-of-words vectors score differently from MiniLM's; scale the abstention rule.
-        "retrieval": {"min_similarity": 0.1, "strong_similarity": 0.7}}
+        "retrieval": {"min_similarity": 0.1, "strong_similarity": 0.7, "rescorer": "none"}}
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)
     return load_settings(overrides=overrides, env={}, discover=False).settings
@@ -48,3 +49,13 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from tests.chromaserver import run_server
 
     yield from run_server(tmp_path_factory.mktemp("chroma-server"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow run only with PODIUM_SLOW=1 (scripts/test.sh --slow)."""
+    if os.environ.get("PODIUM_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with scripts/test.sh --slow (PODIUM_SLOW=1)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

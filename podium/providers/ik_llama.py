@@ -13,7 +13,6 @@ import codecs
 import ctypes
 import importlib
 import logging
-import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -23,7 +22,7 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ChatResp
 from pydantic import PrivateAttr
 
 from podium.errors import ModelError
-from podium.providers.extras import require
+from podium.providers.extras import prefer_passive_waiting, require
 from podium.providers.gguf import GGUFChatLLM
 
 logger = logging.getLogger(__name__)
@@ -34,16 +33,6 @@ TOP_K, TOP_P = 40, 0.95  # llama.cpp's defaults, for temperature > 0
 _PIECE_BYTES = 256
 _LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 _QUIET = _LOG_CALLBACK(lambda level, text, data: None)  # kept alive: the library holds it
-
-
-def prefer_passive_waiting() -> None:
-    """OpenMP threads sleep instead of spinning while they wait (unless the user chose).
-
-    Read once, when the library's libgomp loads: without it, generation on a busy 2-core
-    machine fell to 0.3 tokens/s (MODELS.md).
-    """
-    if "OMP_WAIT_POLICY" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 
 class IkEngine:

@@ -97,8 +97,9 @@ class Composer:
         boundary = spans[1][0]
         markers = _LEADING_MARKERS.match(self._pending, boundary)
         end = markers.end() if markers else boundary
-        if not self._pending[end:].strip():
-            return None  # more markers may follow
+        rest = self._pending[end:]
+        if not rest.strip() or _PARTIAL_MARKER.fullmatch(rest):
+            return None  # more markers may follow, or one is half written ("this. [")
         return self._pending[:end], self._pending[end:]
 
     def _visible(self, raw: str) -> str:

@@ -12,7 +12,7 @@ from podium.config import CitationSettings, RetrievalSettings
 from podium.errors import PodiumError
 from podium.qa.citations import MARKER, marker_numbers, says_no_answer
 from podium.qa.compose import Composer
-from podium.qa.evidence import Evidence, changed_since, select_evidence
+from podium.qa.evidence import Evidence, Rescore, changed_since, select_evidence
 from podium.qa.generate import Generator, Turn, quote
 from podium.qa.parts import part_queries, question_parts
 from podium.qa.retrieve import Filters, HybridRetriever, Retrieval
@@ -46,8 +46,10 @@ class QAEngine:
 
     def __init__(self, *, retriever: HybridRetriever, docstore: DocumentStore,
                  generator: Generator, settings: RetrievalSettings,
-                 citations: CitationSettings, models: dict[str, str]) -> None:
+                 citations: CitationSettings, models: dict[str, str],
+                 rescore: Rescore | None = None) -> None:
         self._retriever = retriever
+        self._rescore = rescore
         self._docstore = docstore
         self._generator = generator
         self._settings = settings
@@ -137,7 +139,8 @@ class QAEngine:
                 parts.append((query, found.embedding))
         evidence = select_evidence(question, hits, self._docstore,
                                    self._settings.evidence_sentences, self._retriever.embed,
-                                   retrieval.embedding, parts)
+                                   retrieval.embedding, parts, self._rescore,
+                                   self._settings.rescore_candidates)
         return replace(retrieval, hits=hits), evidence
 
     def _composer(self, question: str, evidence: Evidence) -> Composer:
@@ -149,13 +152,16 @@ class QAEngine:
     @staticmethod
     def _outcome(composer: Composer) -> str:
         """answer; abstain; or fallback: the reply has no sentence that passed its check, or
-        none that states the count or time the question asks for, so quote the evidence
-        instead (checked the same way)."""
+        none that states the count or time the question asks for, or names the speaker of a
+        passage it cites when the question asks who said it; so quote the evidence instead
+        (checked the same way: a quote carries its speaker's name)."""
         if says_no_answer(composer.reply):
             return "abstain"
         if not composer.kept:
             return "fallback" if composer.verdicts else "abstain"
-        if not any(composer.checker.answers_the_kind(MARKER.sub("", s)) for s in composer.kept):
+        checked = [v for v in composer.verdicts if v.kept]  # one per kept sentence
+        if not any(composer.checker.answers_the_kind(MARKER.sub("", s), v.cited + v.passages)
+                   for s, v in zip(composer.kept, checked, strict=True)):
             return "fallback"
         return "answer"
 

@@ -2,8 +2,10 @@
 
 Each fused chunk is split into sentence units (a short sentence joins the next one). A unit
 is scored by its own embedding similarity to the question, its chunk's similarity, and the
-share of the question's weighted key terms it contains; the best units become the numbered
-passages the model sees and the quotes a citation can show.
+share of the question's weighted key terms it contains. An optional second model (the
+rescorer) then re-ranks the best few by its own sentence similarity, the chunk's similarity and
+the same term overlap. The best units become the numbered passages the model sees and the
+quotes a citation can show.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from podium.config import RetrievalSettings
+from podium.qa.guard import addresses_the_model
 from podium.text import sentences, terms
 from podium.vectorstore.chroma import Hit
 from podium.vectorstore.docstore import DocumentStore, StoredDocument
@@ -28,6 +31,7 @@ CONTEXT_UNITS = 2  # the best passages that run on into the sentences after them
 CONTEXT_WORDS = 70
 _LABEL = re.compile(r"\s*:\s*")
 Embed = Callable[[list[str]], list[list[float]]]
+Rescore = Callable[[str, list[str]], np.ndarray]  # (question, texts) -> one similarity each
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,12 @@ class Evidence:
 
 def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, limit: int,
                     embed: Embed, question_embedding: list[float],
-                    parts: Sequence[tuple[str, list[float]]] = ()) -> Evidence:
+                    parts: Sequence[tuple[str, list[float]]] = (),
+                    rescore: Rescore | None = None, candidates: int = 16) -> Evidence:
     """Split the hits into sentence units, score them against the question, keep the best.
     With parts (a multi-part question's parts and their embeddings), each part's best units
-    are kept first, so that every part has evidence."""
+    are kept first, so that every part has evidence. With a rescorer, the best `candidates`
+    units are re-ranked by it first."""
     docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
     texts = {doc_id: doc.text for doc_id, doc in docs.items() if doc is not None}
     units = _units(hits, docs)
@@ -87,6 +93,8 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     bags = [set(terms(u.text)) for u in units]
     scored, weights = _scored(question, question_embedding, units, vectors, bags)
     ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
+    if rescore is not None:
+        ranked = _rescored(question, ranked[:candidates], scored, rescore) + ranked[candidates:]
     chosen: list[int] = []
     if len(parts) > 1:
         for part, embedding in parts:
@@ -95,7 +103,8 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
             chosen += [i for i in order if i not in chosen][:PART_UNITS]
         limit += len(parts)
     chosen += [i for i in ranked if i not in chosen][: limit - len(chosen)]
-    chosen.sort(key=lambda i: scored[i].score, reverse=True)
+    position = {i: n for n, i in enumerate(ranked)}
+    chosen.sort(key=position.__getitem__)
     found: set[str] = set().union(*(bags[i] for i in chosen))
     total = sum(weights.values()) or 1.0
     coverage = sum(w for t, w in weights.items() if t in found) / total if weights else 0.0
@@ -123,6 +132,25 @@ def _with_context(chosen: list[int], units: list[Passage], texts: dict[str, str]
             passages[slot] = p
             rows[slot] = normalised(embed([p.text]))[0]
     return passages, rows
+
+
+def _rescored(question: str, top: list[int], units: list[Passage],
+              rescore: Rescore) -> list[int]:
+    """The top units re-ranked by the rescorer's similarity, the chunk's similarity (half
+    weight) and the key-term overlap, each standardised over these units."""
+    if len(top) < 2:
+        return top
+    second = np.asarray(rescore(question, [units[i].text for i in top]), dtype=np.float64)
+    chunk = np.array([units[i].similarity for i in top])
+    overlap = np.array([units[i].overlap for i in top])
+    blend = _standard(second) + _standard(overlap) + 0.5 * _standard(chunk)
+    return [top[k] for k in sorted(range(len(top)), key=lambda k: -blend[k])]
+
+
+def _standard(values: np.ndarray) -> np.ndarray:
+    """Mean 0 and standard deviation 1 (all zeros when the values are all equal)."""
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def _scored(question: str, embedding: list[float], units: list[Passage], vectors: np.ndarray,
@@ -158,7 +186,8 @@ def normalised(vectors: list[list[float]]) -> np.ndarray:
 
 
 def _units(hits: list[Hit], docs: dict[str, StoredDocument | None]) -> list[Passage]:
-    """Sentence units of every hit whose chunk still matches its stored document."""
+    """Sentence units of every hit whose chunk still matches its stored document, except
+    those that speak to the model."""
     units: list[Passage] = []
     seen: set[tuple[str, int, int]] = set()
     for hit in hits:
@@ -170,8 +199,8 @@ def _units(hits: list[Hit], docs: dict[str, StoredDocument | None]) -> list[Pass
         spans = [_unlabelled(doc.text, span, hit.speaker)
                  for span in sentences(doc.text, hit.start, hit.end)]
         for start, end in _merge_short(doc.text, spans):
-            if (hit.doc_id, start, end) in seen:
-                continue
+            if (hit.doc_id, start, end) in seen or addresses_the_model(doc.text[start:end]):
+                continue  # text that instructs the model is never evidence (podium.qa.guard)
             seen.add((hit.doc_id, start, end))
             units.append(Passage(hit.doc_id, doc.title, doc.date, hit.speaker, start, end,
                                  doc.text[start:end], hit.similarity, 0.0,

@@ -19,6 +19,7 @@ from llama_index.core.llms import LLM
 from podium.errors import model_failures
 from podium.prompts import Prompt
 from podium.qa.evidence import Passage
+from podium.qa.guard import defuse_markers
 
 MAX_STANDALONE_CHARS = 400
 
@@ -46,11 +47,12 @@ class Generator(Protocol):
 
 
 def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages as the prompt shows them: [n] (speaker; title; date) "words"."""
+    """Numbered passages as the prompt shows them: [n] (speaker; title; date) "words"
+    (a "[7]" in the words shows as "(7)")."""
     lines = []
     for n, p in enumerate(passages, start=1):
         about = "; ".join(x for x in (p.speaker, p.title, p.date) if x)
-        words = " ".join(p.text.split())
+        words = defuse_markers(" ".join(p.text.split()))
         lines.append(f'[{n}] ({about}) "{words}"')
     return "\n".join(lines)
 

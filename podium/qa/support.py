@@ -44,6 +44,21 @@ _COUNT_PHRASE = re.compile(
 _TIME_PHRASE = re.compile(
     r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
+# "Who said …?": the answer must name the speaker of the passage it cites.
+_SPEAKER_PHRASE = re.compile(
+    r"who\s+(?:\w+\s+)?(?:said|says|say|told|tell|asked|called|described|warned|explained|"
+    r"introduced|joked|noted|argued|announced|stated|declared|urged|insisted|suggested|claimed|"
+    r"promised|vowed|pledged|thanked|praised|critici[sz]ed|compared|remarked|added|replied|"
+    r"answered|quoted|spoke|mentioned|referred|cited|invoked|recalled|ended|opened|began)\b",
+    re.IGNORECASE)
+# Words of a speaker label that do not name who spoke (titles, and the press's labels).
+_NOT_NAMES = frozenset(
+    "q question questions moderator reporter audience aide participant official senior "
+    "administration mr mrs ms miss dr sir madam dame lord the of and secretary general minister "
+    "foreign prime president vice deputy under assistant ambassador senator sen governor "
+    "representative rep congressman congresswoman administrator surgeon director chair "
+    "chairman chairwoman spokesperson spokesman press sheikh king queen prince princess "
+    "emir his her excellency majesty highness".split())
 _TIME_WORDS = frozenset(  # "may" left out: far more often the verb
     "january february march april june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow "
@@ -55,6 +70,7 @@ class Verdict:
 
     kept: bool
     passages: tuple[int, ...] = ()  # 1-based passage numbers that support it
+    cited: tuple[int, ...] = ()  # 1-based passage numbers the model's own markers gave
     reason: str = ""  # why it was not kept: meta, ungrounded, echo, unsupported
 
 
@@ -96,7 +112,7 @@ class SentenceChecker:
                                                     if n in scores])
         if not passing:
             return Verdict(False, reason="unsupported")
-        return Verdict(True, tuple(passing))
+        return Verdict(True, tuple(passing), tuple(dict.fromkeys(cited)))
 
     def _jointly(self, words: set[str], scores: dict[int, tuple[float, float]],
                  cited: list[int]) -> list[int]:
@@ -113,11 +129,17 @@ class SentenceChecker:
             return cited
         return []
 
-    def answers_the_kind(self, body: str) -> bool:
+    def answers_the_kind(self, body: str, cited: tuple[int, ...] = ()) -> bool:
         """False when the question asks for a count or a time and the sentence states none
-        that the question does not already contain."""
+        that the question does not already contain; or asks who said something and the
+        sentence names no speaker of the labelled passages it cites (1-based)."""
         if self.wants is None:
             return True
+        if self.wants == "speaker":
+            speakers = [names for n in cited
+                        if (names := speaker_names(self._passages[n - 1].speaker))]
+            named = {w.lower().removesuffix("’s").removesuffix("'s") for w in _NAME.findall(body)}
+            return not speakers or any(names & named for names in speakers)
         found = _quantities(body) - self._question_quantities
         return bool(found if self.wants == "time" else found & _numbers(body))
 
@@ -135,18 +157,27 @@ class SentenceChecker:
 
 def asks_for(question: str) -> str | None:
     """"count" or "time" when the question's first question phrase asks how many, how much,
-    when, how long…; None otherwise."""
+    when, how long…; "speaker" for who said, told, warned…; None otherwise."""
     first = _WH.search(question)
     if first is None:
         return None
     if _COUNT_PHRASE.match(question, first.start()):
         return "count"
+    if _SPEAKER_PHRASE.match(question, first.start()):
+        return "speaker"
     return "time" if _TIME_PHRASE.match(question, first.start()) else None
 
 
 def _quantities(text: str) -> set[str]:
     words = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _TIME_WORDS}
     return _numbers(text) | words
+
+
+def speaker_names(speaker: str | None) -> set[str]:
+    """The words of a speaker label that name someone ("FOREIGN MINISTER KULEBA" -> kuleba;
+    "Mr. Pedro Sánchez" -> pedro, sánchez; "Q" and "THE PRESIDENT" -> none)."""
+    words = (speaker or "").lower().replace(".", " ").replace(",", " ").split()
+    return {w for w in words if w not in _NOT_NAMES and len(w) > 1}
 
 
 def _context(p: Passage) -> str:

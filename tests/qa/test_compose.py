@@ -98,6 +98,17 @@ def test_a_wrong_marker_moves_to_the_passage_that_supports_the_sentence() -> Non
     assert composer.citations()[0].quote == PASSAGES[2].text
 
 
+def test_a_marker_streamed_in_pieces_after_the_full_stop_stays_with_its_sentence() -> None:
+    composer = _composer("What was said at NATO?")
+    pieces = ["Blinken", " said", " Sweden", " joined", " in", " March", ".", " [", "2", "]",
+              " Stoltenberg", " spoke", " of", " air", " defense", " interceptors", ".", " [",
+              "3", "]"]
+    shown = "".join(composer.feed(p) for p in pieces) + composer.close()
+    assert [v.cited for v in composer.verdicts] == [(2,), (3,)]
+    assert composer.text == shown.strip() == ("Blinken said Sweden joined in March [1]. "
+                                              "Stoltenberg spoke of air defense interceptors [2].")
+
+
 def test_uncited_sentences_get_a_supporting_passage() -> None:
     composer, _ = _run("Sweden joined the alliance in March.")
     assert composer.citations()[0].quote == PASSAGES[1].text
@@ -117,7 +128,9 @@ def test_echoes_and_meta_sentences_are_not_answers() -> None:
     ("In which month is the summit?", "time"),
     ("How long had the war been going on?", "time"),
     ("What accommodation did he joke about, given how often he visits?", None),
-    ("Who said Ukraine can rely on NATO?", None),
+    ("Who said Ukraine can rely on NATO?", "speaker"),
+    ("At the briefing, who warned that stocks were low?", "speaker"),
+    ("Who was convicted of the attack?", None),
 ])
 def test_questions_asking_for_a_count_or_a_time(question: str, expected: str | None) -> None:
     assert asks_for(question) == expected
@@ -133,6 +146,21 @@ def test_a_count_or_time_answer_must_state_one_the_question_lacks() -> None:
     assert not _composer("How many allies invest 2 percent?").checker.answers_the_kind(
         "Allies invest 2 percent")
     assert _composer("Who joined?").checker.answers_the_kind("Sweden joined")
+
+
+def test_a_who_said_answer_must_name_a_speaker_of_the_passage_it_cites() -> None:
+    passages = [_passage(PASSAGES[0].text, "FOREIGN MINISTER KULEBA"),
+                _passage(PASSAGES[1].text, "Q"), _passage(PASSAGES[2].text, "THE PRESIDENT")]
+    vectors = normalised(EMBED.get_text_embedding_batch([p.text for p in passages]))
+    checker = SentenceChecker("Who said the Vilnius summit will decide on ammunition?", passages,
+                              EMBED.get_text_embedding_batch, vectors, CitationSettings())
+    assert checker.answers_the_kind("Kuleba said so", (1,))
+    assert checker.answers_the_kind("Foreign Minister Kuleba’s words", (1,))
+    assert not checker.answers_the_kind("Secretary Blinken said so", (1,))
+    assert not checker.answers_the_kind("The foreign minister said so", (1,))
+    assert checker.answers_the_kind("Secretary Blinken said so", (2, 3))  # no name to check
+    assert checker.answers_the_kind("Blinken said so", (1, 2)) is False
+    assert checker.answers_the_kind("Blinken and Kuleba", (1,))
 
 
 def test_no_answer_phrases_and_marker_grammar() -> None:

