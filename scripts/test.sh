@@ -16,8 +16,8 @@ export REQUIRE_BROWSER=1
 .venv/bin/pytest
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
-# the gate: no case that passed in the baseline may fail, and accuracy stays at its level (0.72)
-PODIUM_EVAL__MIN_ACCURACY=0.7 \
+# the gate: no case that passed in the baseline may fail, and accuracy stays at its level (0.75)
+PODIUM_EVAL__MIN_ACCURACY=0.73 \
 PODIUM_MODELS_DIR="$PWD/.podium/models" .venv/bin/podium eval eval/seed.jsonl --no-progress \
   --data-dir "$run" --ingest data/transcripts --baseline eval/baseline.json \
   --out "$run/results.json" --report "$run/report.html"
