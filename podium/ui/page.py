@@ -6,6 +6,11 @@ Element ids are a contract the browser tests rely on (docs/ui.md).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from podium.app import Podium
@@ -112,18 +117,34 @@ def build_page(app: Podium) -> Any:
     return blocks
 
 
+@contextmanager
+def upload_cache() -> Iterator[Path]:
+    """A private folder for Gradio's copies of uploaded files, removed when the page stops
+    (unless the user chose one with GRADIO_TEMP_DIR; Gradio reads it when a page is built)."""
+    if chosen := os.environ.get("GRADIO_TEMP_DIR"):
+        yield Path(chosen)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="podium-uploads-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        os.environ.pop("GRADIO_TEMP_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def launch(app: Podium, *, host: str | None = None, port: int | None = None) -> None:
     """Serve the page until interrupted (no analytics, no share link)."""
     settings = app.settings.ui
     auth = None
     if settings.username and settings.password:
         auth = (settings.username, settings.password.get_secret_value())
-    blocks = build_page(app)
-    with app.serving():
+    with upload_cache(), app.serving():
+        blocks = build_page(app)
         blocks.launch(server_name=host or settings.host, server_port=port or settings.port,
                       share=False, auth=auth, css=render.CSS, show_error=False,
                       max_file_size=int(settings.max_upload_mb * 2**20), footer_links=[],
                       quiet=True)
 
 
-__all__ = ["Session", "build_page", "launch"]
+__all__ = ["Session", "build_page", "launch", "upload_cache"]
