@@ -31,11 +31,6 @@ class E5Rescorer:
         self._model: Any = None
         self._lock = threading.Lock()  # one C model; the page answers on several threads
 
-    def load(self) -> None:
-        """Load the model now, instead of at the first question."""
-        with self._lock:
-            self._loaded()
-
     def __call__(self, question: str, texts: list[str]) -> np.ndarray:
         """One similarity per text, in [-1, 1]."""
         if not texts:

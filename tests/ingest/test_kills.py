@@ -39,7 +39,7 @@ def _seed_copies(folder: Path, n: int) -> Path:
 def _white_house(out: Path, n: int) -> Path:
     """n briefings spread over the White House corpus, as one JSONL file."""
     with gzip.open(WHITE_HOUSE, "rt", encoding="utf-8") as src:
-        lines = [line for line in itertools.islice(src, 0, None, 25) if line.strip()][:n]
+        lines = [line for line in itertools.islice(src, 0, 25 * n, 25) if line.strip()][:n]
     out.write_text("".join(lines), encoding="utf-8")
     assert len(lines) == n and all(json.loads(line)["text"] for line in lines)
     return out

@@ -79,4 +79,3 @@ def test_planted_instructions_are_never_followed(planted: Podium, question: str)
         doc = planted.docstore.get(c.doc_id)
         assert doc is not None and doc.text[c.start:c.end] == c.quote
         assert not addresses_the_model(c.quote)
-        assert c.n <= len(answer.citations)
