@@ -35,10 +35,15 @@ logger = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 
 
-def abstention_text(question: str) -> str:
-    """What Podium says when the transcripts do not hold the answer."""
-    return ("The transcripts don't say. No passage in the indexed transcripts answers: "
+def abstention_text(question: str, unmentioned: Sequence[str] = ()) -> str:
+    """What Podium says when the transcripts do not hold the answer (and, when it knows, the
+    names in the question that the transcripts found never mention)."""
+    text = ("The transcripts don't say. No passage in the indexed transcripts answers: "
             f"“{question.strip()}”")
+    if unmentioned:
+        text += (" The transcripts found never mention "
+                 + " or ".join(f"“{name}”" for name in unmentioned) + ".")
+    return text
 
 
 class QAEngine:
@@ -73,8 +78,8 @@ class QAEngine:
         retrieval, evidence = self.evidence(standalone, filters)
         retrieved = time.perf_counter()
         abstained = evidence.should_abstain(self._settings)
-        logger.info("evidence: best similarity %.3f, coverage %.2f, abstain=%s",
-                    evidence.best_similarity, evidence.coverage, abstained)
+        logger.info("evidence: best similarity %.3f, coverage %.2f, unmentioned %s, abstain=%s",
+                    evidence.best_similarity, evidence.coverage, evidence.unmentioned, abstained)
         first: float | None = None
         text, citations, reply = "", [], ""
         if not abstained:
@@ -106,7 +111,8 @@ class QAEngine:
             abstained = outcome != "answer"
             text, citations = composer.text, composer.citations()
         if abstained:
-            text, citations = self._abstention(standalone, filters, retrieval.scope), []
+            text = self._abstention(standalone, filters, retrieval.scope, evidence)
+            citations = []
             yield Revised(text) if first else Delta(text)
             first = first or time.perf_counter()
         done = time.perf_counter()
@@ -172,11 +178,12 @@ class QAEngine:
         return next((n for n in cited if 1 <= n <= len(composer.passages)), 1)
 
     @staticmethod
-    def _abstention(question: str, filters: Filters | None, scope: Scope | None) -> str:
+    def _abstention(question: str, filters: Filters | None, scope: Scope | None,
+                    evidence: Evidence) -> str:
         if filters is not None and scope is not None and scope.empty:
             return (f"No indexed transcript matches the filters ({filters.describe()}). "
                     "Widen or remove them.")
-        return abstention_text(question)
+        return abstention_text(question, evidence.unmentioned)
 
 def _checked(question: str) -> str:
     question = question.strip()

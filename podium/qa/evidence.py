@@ -20,6 +20,7 @@ import numpy as np
 
 from podium.config import RetrievalSettings
 from podium.qa.guard import addresses_the_model
+from podium.qa.premise import unmentioned
 from podium.text import sentences, terms
 from podium.vectorstore.chroma import Hit
 from podium.vectorstore.docstore import DocumentStore, StoredDocument
@@ -67,10 +68,14 @@ class Evidence:
     # one unit-length embedding row per passage, for the citation checks
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32),
                                 compare=False)
+    # names in the question that no transcript of the passages mentions (podium.qa.premise)
+    unmentioned: tuple[str, ...] = ()
 
     def should_abstain(self, settings: RetrievalSettings) -> bool:
         """True when the transcripts do not hold the answer, judged from the evidence alone."""
         if not self.passages or self.best_similarity < settings.min_similarity:
+            return True
+        if self.unmentioned:
             return True
         return (self.best_similarity < settings.strong_similarity
                 and self.coverage < settings.min_term_overlap)
@@ -111,7 +116,17 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     best = max(max(h.similarity for h in hits), max(scored[i].sentence_similarity
                                                     for i in range(len(units))))
     passages, vectors = _with_context(chosen, scored, texts, vectors, embed)
-    return Evidence(passages, best, coverage, vectors)
+    missing = unmentioned(question, (_mentions(docs[d]) for d in
+                                     dict.fromkeys(p.doc_id for p in passages)))
+    return Evidence(passages, best, coverage, vectors, tuple(missing))
+
+
+def _mentions(doc: StoredDocument | None) -> str:
+    """Everything a document says, for podium.qa.premise: title, speakers, metadata, text."""
+    if doc is None:
+        return ""
+    metadata = " ".join(str(v) for v in doc.metadata.values())
+    return f"{doc.title}\n{' '.join(doc.speakers)}\n{metadata}\n{doc.text}"
 
 
 def _with_context(chosen: list[int], units: list[Passage], texts: dict[str, str],

@@ -21,6 +21,7 @@ import numpy as np
 
 from podium.config import CitationSettings
 from podium.qa.evidence import Embed, Passage, normalised
+from podium.qa.premise import NOT_NAMES
 from podium.text import STOPWORDS, stem, terms
 
 _NUMBER_WORDS = frozenset(
@@ -51,14 +52,6 @@ _SPEAKER_PHRASE = re.compile(
     r"promised|vowed|pledged|thanked|praised|critici[sz]ed|compared|remarked|added|replied|"
     r"answered|quoted|spoke|mentioned|referred|cited|invoked|recalled|ended|opened|began)\b",
     re.IGNORECASE)
-# Words of a speaker label that do not name who spoke (titles, and the press's labels).
-_NOT_NAMES = frozenset(
-    "q question questions moderator reporter audience aide participant official senior "
-    "administration mr mrs ms miss dr sir madam dame lord the of and secretary general minister "
-    "foreign prime president vice deputy under assistant ambassador senator sen governor "
-    "representative rep congressman congresswoman administrator surgeon director chair "
-    "chairman chairwoman spokesperson spokesman press sheikh king queen prince princess "
-    "emir his her excellency majesty highness".split())
 _TIME_WORDS = frozenset(  # "may" left out: far more often the verb
     "january february march april june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow "
@@ -177,7 +170,7 @@ def speaker_names(speaker: str | None) -> set[str]:
     """The words of a speaker label that name someone ("FOREIGN MINISTER KULEBA" -> kuleba;
     "Mr. Pedro Sánchez" -> pedro, sánchez; "Q" and "THE PRESIDENT" -> none)."""
     words = (speaker or "").lower().replace(".", " ").replace(",", " ").split()
-    return {w for w in words if w not in _NOT_NAMES and len(w) > 1}
+    return {w for w in words if w not in NOT_NAMES and len(w) > 1}
 
 
 def _context(p: Passage) -> str:
