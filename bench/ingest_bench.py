@@ -7,7 +7,8 @@ them as Podium does, and measures
      (chunks/s from its own report; wall time including start-up; its peak RSS),
 and reads the result with `podium status --json` (documents, chunks, disk used).
 
-Run: .venv/bin/python bench/ingest_bench.py [--docs 1000] [--out bench/results/ingest.json]
+Run: .venv/bin/python bench/ingest_bench.py [--docs 1000] [--raw-every K] [--keep DIR]
+         [--out bench/results/ingest.json]
 Each phase embeds every chunk once (the first 30 records alone make 3,380 chunks), so 1,000
 documents take tens of minutes: run it with nothing else on the machine. The load average before
 and after is recorded.
@@ -45,15 +46,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=1000, help="documents to ingest")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--raw-every", type=int, default=1, metavar="K",
+                        help="time the raw embedder on every K-th chunk text (default: all)")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="build the index in DIR and keep it (for bench/retrieval_bench.py)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ingest.json")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="podium-ingest-bench-"))
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=False)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="podium-ingest-bench-"))
     sample = work / f"wh_first_{args.docs}.jsonl"
     lines = write_sample(args.corpus, sample, args.docs)
     settings = load_settings(overrides={"data_dir": work / "data"}, env={},
                              discover=False).settings
     load_before = os.getloadavg()
-    raw = raw_throughput(settings, lines)
+    raw = raw_throughput(settings, lines, args.raw_every)
     ingest = podium_ingest(sample, work / "data")
     results = {
         "command": " ".join(["python", "bench/ingest_bench.py", *sys.argv[1:]]),
@@ -63,7 +70,7 @@ def main() -> None:
         "corpus": f"first {args.docs} records of {args.corpus.name}",
         "embedder": {"model": raw["model"], "batch_size": settings.embedding.batch_size,
                      "threads": settings.embedding.threads},
-        "raw_embedder": {k: raw[k] for k in ("chunks", "seconds", "chunks_per_s")},
+        "raw_embedder": {k: raw[k] for k in ("chunks", "every", "seconds", "chunks_per_s")},
         "ingest": ingest,
         "ingest_vs_raw": round(ingest["chunks_per_s"] / raw["chunks_per_s"], 3),
     }
@@ -95,15 +102,18 @@ def chunk_texts(lines: list[str], chunk_tokens: int) -> Iterator[str]:
             yield chunk.embedding_text()
 
 
-def raw_throughput(settings: Any, lines: list[str]) -> dict[str, Any]:
-    """The configured embedder alone on every chunk text: chunks per second."""
-    texts = list(chunk_texts(lines, settings.ingest.chunk_tokens))
+def raw_throughput(settings: Any, lines: list[str], every: int) -> dict[str, Any]:
+    """The configured embedder alone on every k-th chunk text, in order: chunks per second.
+
+    A systematic sample keeps the mix of long and short chunks; every=1 times them all.
+    """
+    texts = list(chunk_texts(lines, settings.ingest.chunk_tokens))[::every]
     model, info = build_embedder(settings)
     model.get_text_embedding_batch(texts[:16])  # load and warm up, not timed
     started = time.perf_counter()
     model.get_text_embedding_batch(texts)
     seconds = time.perf_counter() - started
-    return {"model": info.name, "chunks": len(texts), "seconds": round(seconds, 1),
+    return {"model": info.name, "chunks": len(texts), "every": every, "seconds": round(seconds, 1),
             "chunks_per_s": round(len(texts) / seconds, 2)}
 
 

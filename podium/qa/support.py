@@ -42,6 +42,15 @@ _COUNT_PHRASE = re.compile(
     r"|what\s+(?:is|was|are|were)\s+the\s+(?:total\s+)?(?:\w+\s+)?"
     r"(?:value|cost|price|amount|number|percentage|size|figure)\b",
     re.IGNORECASE)
+# ... for a sum of money: its answer must also name a currency ("$1.2 billion", "215 USD").
+_MONEY_PHRASE = re.compile(
+    r"how\s+much\s+money\b"
+    r"|(?:what|which)\s+(?:(?:is|was|are|were)\s+the\s+)?(?:total\s+)?"
+    r"(?:dollar|euro)\s+(?:value|figure|amount|sum|total)\b",
+    re.IGNORECASE)
+_CURRENCY = re.compile(
+    r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yen|yuan|roubles?|rubles?|rupees?|francs?|usd|eur|gbp)"
+    r"\b", re.IGNORECASE)
 _TIME_PHRASE = re.compile(
     r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
@@ -123,9 +132,10 @@ class SentenceChecker:
         return []
 
     def answers_the_kind(self, body: str, cited: tuple[int, ...] = ()) -> bool:
-        """False when the question asks for a count or a time and the sentence states none
-        that the question does not already contain; or asks who said something and the
-        sentence names no speaker of the labelled passages it cites (1-based)."""
+        """False when the question asks for a count, a sum of money (with its currency) or a
+        time and the sentence states none that the question does not already contain; or asks
+        who said something and the sentence names no speaker of the labelled passages it
+        cites (1-based)."""
         if self.wants is None:
             return True
         if self.wants == "speaker":
@@ -134,6 +144,8 @@ class SentenceChecker:
             named = {w.lower().removesuffix("’s").removesuffix("'s") for w in _NAME.findall(body)}
             return not speakers or any(names & named for names in speakers)
         found = _quantities(body) - self._question_quantities
+        if self.wants == "money" and not _CURRENCY.search(body):
+            return False
         return bool(found if self.wants == "time" else found & _numbers(body))
 
     def _support(self, body: str, vector: np.ndarray, n: int) -> tuple[float, float]:
@@ -150,10 +162,13 @@ class SentenceChecker:
 
 def asks_for(question: str) -> str | None:
     """"count" or "time" when the question's first question phrase asks how many, how much,
-    when, how long…; "speaker" for who said, told, warned…; None otherwise."""
+    when, how long…; "money" for how much money, what dollar value…; "speaker" for who said,
+    told, warned…; None otherwise."""
     first = _WH.search(question)
     if first is None:
         return None
+    if _MONEY_PHRASE.match(question, first.start()):
+        return "money"
     if _COUNT_PHRASE.match(question, first.start()):
         return "count"
     if _SPEAKER_PHRASE.match(question, first.start()):

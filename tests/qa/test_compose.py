@@ -123,7 +123,9 @@ def test_echoes_and_meta_sentences_are_not_answers() -> None:
 
 @pytest.mark.parametrize(("question", "expected"), [
     ("How many Patriot batteries did the US send?", "count"),
-    ("What is the total dollar value of the package?", "count"),
+    ("What is the total dollar value of the package?", "money"),
+    ("How much money does Tuvalu earn from its domain?", "money"),
+    ("How much did prices rise?", "count"),
     ("When did Sweden join?", "time"),
     ("In which month is the summit?", "time"),
     ("How long had the war been going on?", "time"),
@@ -146,6 +148,10 @@ def test_a_count_or_time_answer_must_state_one_the_question_lacks() -> None:
     assert not _composer("How many allies invest 2 percent?").checker.answers_the_kind(
         "Allies invest 2 percent")
     assert _composer("Who joined?").checker.answers_the_kind("Sweden joined")
+    money = _composer("What total dollar figure did the White House give for the damage?").checker
+    assert money.answers_the_kind("The White House gave $34 billion")
+    assert money.answers_the_kind("It put the damage at 34 billion dollars")
+    assert not money.answers_the_kind("The damage was more than 11 per cent of GDP")
 
 
 def test_a_who_said_answer_must_name_a_speaker_of_the_passage_it_cites() -> None:
