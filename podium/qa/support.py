@@ -100,6 +100,8 @@ class SentenceChecker:
             return Verdict(False, reason="ungrounded")
         words = set(terms(body))
         needed = min(2.0, max(1.0, self._settings.min_new_share * len(words)))
+        if self.wants == "time" and _quantities(body) - self._question_quantities:
+            needed = 1.0  # "The summit was due in July": a new time is the answer
         if len(words - self._question_terms) < needed:  # two new words can carry an answer
             return Verdict(False, reason="echo")
         vector = normalised(self._embed([body]))[0]

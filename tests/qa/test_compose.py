@@ -121,6 +121,15 @@ def test_echoes_and_meta_sentences_are_not_answers() -> None:
     assert [v.reason for v in composer.verdicts] == ["echo", "meta"]
 
 
+def test_a_time_question_answered_by_its_echo_and_a_new_time_is_no_echo() -> None:
+    question = "In which month was the Washington Summit due to take place, according to NATO?"
+    composer, _ = _run("The Washington Summit was due to take place in July, according to "
+                       "NATO [1]. The Washington Summit was due to take place, according to "
+                       "NATO [1].", question=question)
+    assert [v.reason for v in composer.verdicts][1] == "echo"
+    assert composer.verdicts[0].reason != "echo"
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("How many Patriot batteries did the US send?", "count"),
     ("What is the total dollar value of the package?", "money"),
