@@ -24,10 +24,15 @@ from podium.qa.evidence import Embed, Passage, normalised
 from podium.qa.premise import NOT_NAMES
 from podium.text import STOPWORDS, stem, terms
 
-_NUMBER_WORDS = frozenset(
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-    "hundred thousand million billion trillion dozen".split())
+_SMALL = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * n for n, w in enumerate(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9,
+           "trillion": 10**12}
+_NUMBER_WORD = "|".join([*_SMALL, *_TENS, *_SCALES, "dozen"])
+_SPELLED = re.compile(rf"\b(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w’'\-]*")
 _META = re.compile(
@@ -84,7 +89,7 @@ class SentenceChecker:
         """passage_vectors: one unit-length row per passage (Evidence.vectors)."""
         self._question_terms = set(terms(question))
         support = " ".join([question] + [_context(p) for p in passages])
-        self._numbers, self._words = _numbers(support), _words(support)
+        self._numbers, self._words = _numbers(support, totals=True), _words(support)
         self._question_quantities = _quantities(question)
         self._passages = passages
         self._embed = embed
@@ -194,10 +199,40 @@ def _context(p: Passage) -> str:
     return f"{p.text} {p.speaker or ''} {p.title}"
 
 
-def _numbers(text: str) -> set[str]:
-    digits = {n.replace(",", "") for n in _NUMBER.findall(text)}
-    words = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
-    return digits | words
+def _numbers(text: str, totals: bool = False) -> set[str]:
+    """The numbers a text states, comparable: digits without thousands commas; a spelled-out
+    number as its value ("two hundred and thirty" -> 230); a scale word as itself ("three
+    million" -> 3 and million, as "3 million" gives). With totals, a spelled number ending in a
+    scale also gives its whole value ("fifteen thousand" -> 15000, as "15,000" gives)."""
+    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    for match in _SPELLED.finditer(text.lower()):
+        words = [w for w in re.split(r"[\s-]+", match.group(0)) if w != "and"]
+        if words in (["one"], ["zero"]):
+            continue  # far more often a pronoun or a figure of speech than a number
+        if words[-1] == "dozen" or _SCALES.get(words[-1], 0) >= 1000:
+            found.add(words[-1])
+            if totals and len(words) > 1:
+                found.add(str(_value(words)))
+            words = words[:-1]
+        if words:
+            found.add(str(_value(words)))
+    return found
+
+
+def _value(words: list[str]) -> int:
+    """The value of spelled-out number words ("two hundred thirty" -> 230)."""
+    total = current = 0
+    for word in words:
+        if word in _SMALL or word in _TENS:
+            current += _SMALL.get(word, 0) + _TENS.get(word, 0)
+        elif word == "dozen":
+            current = max(current, 1) * 12
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        else:
+            total += max(current, 1) * _SCALES[word]
+            current = 0
+    return total + current
 
 
 def _names(text: str) -> set[str]:

@@ -202,3 +202,16 @@ def test_a_sentence_joining_two_cited_passages_is_supported_by_both() -> None:
                        "Stoltenberg spoke of air defense interceptors [1][3].")
     assert composer.verdicts[0].kept and composer.verdicts[0].passages == (1, 3)
     assert [c.quote for c in composer.citations()] == [PASSAGES[0].text, PASSAGES[2].text]
+
+
+def test_numbers_spelled_out_in_the_evidence_ground_the_same_numbers_in_digits() -> None:
+    text = ("Two hundred and thirty total medals were won at this year’s Games, and fifteen "
+            "thousand athletes from twenty-one states took part.")
+    passages = [Passage("d2", "Remarks", None, "THE PRESIDENT", 0, len(text), text, 0.6, 0.5)]
+    vectors = normalised(EMBED.get_text_embedding_batch([p.text for p in passages]))
+    checker = SentenceChecker("How many medals were won at the Games?", passages,
+                              EMBED.get_text_embedding_batch, vectors, CitationSettings())
+    assert checker.check("They won 230 total medals at the Games", [1]).reason != "ungrounded"
+    assert checker.check("15,000 athletes from 21 states took part", [1]).reason != "ungrounded"
+    assert checker.check("They won 231 total medals at the Games", [1]).reason == "ungrounded"
+    assert checker.answers_the_kind("They won 230 total medals")
