@@ -56,6 +56,13 @@ _MONEY_PHRASE = re.compile(
 _CURRENCY = re.compile(
     r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yen|yuan|roubles?|rubles?|rupees?|francs?|usd|eur|gbp)"
     r"\b", re.IGNORECASE)
+# A date's day and year ("May 12, 2021", "12 May", "in 2023"): when a question has one, it
+# sets the scene and is no count the question states.
+_MONTH = ("(?:January|February|March|April|May|June|July|August|September|October|November|"
+          "December)")
+_DATE = re.compile(rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
+                   rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?"
+                   r"|\b(?:19|20)\d\d\b")
 _TIME_PHRASE = re.compile(
     r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
@@ -90,12 +97,14 @@ class SentenceChecker:
         self._question_terms = set(terms(question))
         support = " ".join([question] + [_context(p) for p in passages])
         self._numbers, self._words = _numbers(support, totals=True), _words(support)
+        self.wants = asks_for(question)
         self._question_quantities = _quantities(question)
+        if self.wants in ("count", "money"):  # "how many states (May 12 briefing)?": 12 states
+            self._question_quantities -= _numbers(" ".join(_DATE.findall(question)))
         self._passages = passages
         self._embed = embed
         self._vectors = passage_vectors
         self._settings = settings
-        self.wants = asks_for(question)
 
     def check(self, body: str, cited: list[int]) -> Verdict:
         """Judge one sentence (markers already removed) that cited these passage numbers."""

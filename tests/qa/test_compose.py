@@ -157,6 +157,10 @@ def test_a_count_or_time_answer_must_state_one_the_question_lacks() -> None:
     assert not _composer("How many allies invest 2 percent?").checker.answers_the_kind(
         "Allies invest 2 percent")
     assert _composer("Who joined?").checker.answers_the_kind("Sweden joined")
+    dated = _composer("How many percent of GDP did allies invest (May 2 briefing)?").checker
+    assert dated.answers_the_kind("Allies invest 2 percent")  # the 2 of "May 2" sets the scene
+    assert not _composer("When did allies invest (May 2 briefing)?").checker.answers_the_kind(
+        "Allies invested on May 2")
     money = _composer("What total dollar figure did the White House give for the damage?").checker
     assert money.answers_the_kind("The White House gave $34 billion")
     assert money.answers_the_kind("It put the damage at 34 billion dollars")
