@@ -63,6 +63,9 @@ _MONTH = ("(?:January|February|March|April|May|June|July|August|September|Octobe
 _DATE = re.compile(rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
                    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?"
                    r"|\b(?:19|20)\d\d\b")
+# ... for a name: "which city", "what is the name of", "who": a new name is its answer.
+_NAME_PHRASE = re.compile(r"which\s+\w|(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\b"
+                          r"|who\b|whom\b", re.IGNORECASE)
 _TIME_PHRASE = re.compile(
     r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
@@ -95,6 +98,7 @@ class SentenceChecker:
                  passage_vectors: np.ndarray, settings: CitationSettings) -> None:
         """passage_vectors: one unit-length row per passage (Evidence.vectors)."""
         self._question_terms = set(terms(question))
+        self._question_names = _names(question) | {stem(w.lower()) for w in _NAME.findall(question)}
         support = " ".join([question] + [_context(p) for p in passages])
         self._numbers, self._words = _numbers(support, totals=True), _words(support)
         self.wants = asks_for(question)
@@ -114,8 +118,8 @@ class SentenceChecker:
             return Verdict(False, reason="ungrounded")
         words = set(terms(body))
         needed = min(2.0, max(1.0, self._settings.min_new_share * len(words)))
-        if self.wants == "time" and _quantities(body) - self._question_quantities:
-            needed = 1.0  # "The summit was due in July": a new time is the answer
+        if self._states_the_kind(body):
+            needed = 1.0  # "The summit was due in July", "… is the Future Now project"
         if len(words - self._question_terms) < needed:  # two new words can carry an answer
             return Verdict(False, reason="echo")
         vector = normalised(self._embed([body]))[0]
@@ -147,12 +151,18 @@ class SentenceChecker:
             return cited
         return []
 
+    def _states_the_kind(self, body: str) -> bool:
+        """The sentence states a time or a name the question asks for and lacks."""
+        if self.wants == "time":
+            return bool(_quantities(body) - self._question_quantities)
+        return self.wants == "name" and bool(_names(body) - self._question_names)
+
     def answers_the_kind(self, body: str, cited: tuple[int, ...] = ()) -> bool:
         """False when the question asks for a count, a sum of money (with its currency) or a
         time and the sentence states none that the question does not already contain; or asks
         who said something and the sentence names no speaker of the labelled passages it
         cites (1-based)."""
-        if self.wants is None:
+        if self.wants in (None, "name"):
             return True
         if self.wants == "speaker":
             speakers = [names for n in cited
@@ -179,7 +189,7 @@ class SentenceChecker:
 def asks_for(question: str) -> str | None:
     """"count" or "time" when the question's first question phrase asks how many, how much,
     when, how long…; "money" for how much money, what dollar value…; "speaker" for who said,
-    told, warned…; None otherwise."""
+    told, warned…; "name" for which…, what is the name…, who…; None otherwise."""
     first = _WH.search(question)
     if first is None:
         return None
@@ -189,7 +199,9 @@ def asks_for(question: str) -> str | None:
         return "count"
     if _SPEAKER_PHRASE.match(question, first.start()):
         return "speaker"
-    return "time" if _TIME_PHRASE.match(question, first.start()) else None
+    if _TIME_PHRASE.match(question, first.start()):
+        return "time"
+    return "name" if _NAME_PHRASE.match(question, first.start()) else None
 
 
 def _quantities(text: str) -> set[str]:

@@ -130,6 +130,14 @@ def test_a_time_question_answered_by_its_echo_and_a_new_time_is_no_echo() -> Non
     assert composer.verdicts[0].reason != "echo"
 
 
+def test_a_name_question_answered_by_its_echo_and_a_new_name_is_no_echo() -> None:
+    question = "Which country did Blinken say officially joined the alliance in March?"
+    composer, _ = _run("Blinken did say Sweden officially joined the alliance in March [2]. "
+                       "Blinken did say a country officially joined the alliance in March [2].",
+                       question=question)
+    assert [v.reason for v in composer.verdicts] == ["", "echo"]
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("How many Patriot batteries did the US send?", "count"),
     ("What is the total dollar value of the package?", "money"),
@@ -141,7 +149,9 @@ def test_a_time_question_answered_by_its_echo_and_a_new_time_is_no_echo() -> Non
     ("What accommodation did he joke about, given how often he visits?", None),
     ("Who said Ukraine can rely on NATO?", "speaker"),
     ("At the briefing, who warned that stocks were low?", "speaker"),
-    ("Who was convicted of the attack?", None),
+    ("Who was convicted of the attack?", "name"),
+    ("Which German city did he argue the case in?", "name"),
+    ("What is the name of the project?", "name"),
 ])
 def test_questions_asking_for_a_count_or_a_time(question: str, expected: str | None) -> None:
     assert asks_for(question) == expected
