@@ -47,15 +47,18 @@ _COUNT_PHRASE = re.compile(
     r"|what\s+(?:is|was|are|were)\s+the\s+(?:total\s+)?(?:\w+\s+)?"
     r"(?:value|cost|price|amount|number|percentage|size|figure)\b",
     re.IGNORECASE)
-# ... for a sum of money: its answer must also name a currency ("$1.2 billion", "215 USD").
+# ... for a sum of money: its answer must state an amount with its currency ("$1.2 billion",
+# "215 USD", "two billion dollars"), not only repeat the question's "dollar figure".
 _MONEY_PHRASE = re.compile(
     r"how\s+much\s+money\b"
     r"|(?:what|which)\s+(?:(?:is|was|are|were)\s+the\s+)?(?:total\s+)?"
     r"(?:dollar|euro)\s+(?:value|figure|amount|sum|total)\b",
     re.IGNORECASE)
-_CURRENCY = re.compile(
-    r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yen|yuan|roubles?|rubles?|rupees?|francs?|usd|eur|gbp)"
-    r"\b", re.IGNORECASE)
+_AMOUNT = (rf"(?:\d[\d.,]*|(?:{_NUMBER_WORD})(?:[\s-]+(?:{_NUMBER_WORD}))*)"
+           r"(?:\s+(?:thousand|million|billion|trillion))?")
+_UNIT = r"(?:dollars?|euros?|pounds?|yen|yuan|roubles?|rubles?|rupees?|francs?|USD|EUR|GBP)"
+_MONEY = re.compile(rf"[$€£¥]\s?\d|\b(?:USD|EUR|GBP)\s?\d|\b{_AMOUNT}\s+{_UNIT}\b",
+                    re.IGNORECASE)
 # A date's day and year ("May 12, 2021", "12 May", "in 2023"): when a question has one, it
 # sets the scene and is no count the question states.
 _MONTH = ("(?:January|February|March|April|May|June|July|August|September|October|November|"
@@ -170,7 +173,7 @@ class SentenceChecker:
             named = {w.lower().removesuffix("’s").removesuffix("'s") for w in _NAME.findall(body)}
             return not speakers or any(names & named for names in speakers)
         found = _quantities(body) - self._question_quantities
-        if self.wants == "money" and not _CURRENCY.search(body):
+        if self.wants == "money" and not _MONEY.search(body):
             return False
         return bool(found if self.wants == "time" else found & _numbers(body))
 

@@ -175,6 +175,7 @@ def test_a_count_or_time_answer_must_state_one_the_question_lacks() -> None:
     assert money.answers_the_kind("The White House gave $34 billion")
     assert money.answers_the_kind("It put the damage at 34 billion dollars")
     assert not money.answers_the_kind("The damage was more than 11 per cent of GDP")
+    assert not money.answers_the_kind("The total dollar figure was 11 per cent of GDP")
 
 
 def test_a_who_said_answer_must_name_a_speaker_of_the_passage_it_cites() -> None:
