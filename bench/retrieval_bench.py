@@ -84,7 +84,7 @@ def main() -> None:
                   "keyword_rows": status["keyword_rows"], "disk": status["disk"]["human"]},
         "questions": len(questions),
         "candidates": settings.candidates,
-        "rescorer": app.settings.retrieval.rescorer,
+        "rescorer": settings.rescorer,
         "first_pass_ms": passes[0],
         "second_pass_ms": passes[1],
         "keyword_ms_common_words": common,

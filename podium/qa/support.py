@@ -101,7 +101,7 @@ class SentenceChecker:
                  passage_vectors: np.ndarray, settings: CitationSettings) -> None:
         """passage_vectors: one unit-length row per passage (Evidence.vectors)."""
         self._question_terms = set(terms(question))
-        self._question_names = _names(question) | {stem(w.lower()) for w in _NAME.findall(question)}
+        self._question_names = {stem(w.lower()) for w in _NAME.findall(question)}
         support = " ".join([question] + [_context(p) for p in passages])
         self._numbers, self._words = _numbers(support, totals=True), _words(support)
         self.wants = asks_for(question)
