@@ -43,6 +43,13 @@ def fake_app(tmp_path: Path) -> Podium:
     return build_app(fake_settings(tmp_path / "data"))
 
 
+@pytest.fixture
+def seeded(fake_app: Podium, seed_copy: Path) -> Podium:
+    """The fake-model app with the seed transcripts ingested."""
+    fake_app.ingest([seed_copy], progress=False)
+    return fake_app
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real Chroma server (`chroma run`) on a free loopback port, for the whole session."""

@@ -14,12 +14,6 @@ from podium.qa.schema import Delta, Done, Revised, Standalone
 QUESTION = "What did Kuleba say about deliveries of ammunition and weapons?"
 
 
-@pytest.fixture
-def seeded(fake_app: Podium, seed_copy: Path) -> Podium:
-    fake_app.ingest([seed_copy], progress=False)
-    return fake_app
-
-
 def _llm(app: Podium) -> FakeLLM:
     assert isinstance(app.generator, LLMGenerator) and isinstance(app.generator.llm, FakeLLM)
     return app.generator.llm

@@ -10,12 +10,6 @@ from podium.qa.generate import LLMGenerator
 from tests.conftest import fake_settings
 
 
-@pytest.fixture
-def seeded(fake_app: Podium, seed_copy: Path) -> Podium:
-    fake_app.ingest([seed_copy], progress=False)
-    return fake_app
-
-
 def _fake_llm(app: Podium) -> FakeLLM:
     generator = app.generator
     assert isinstance(generator, LLMGenerator)

@@ -1,16 +1,8 @@
 from pathlib import Path
 
-import pytest
-
 from podium.app import Podium
 from podium.qa.premise import question_names, unmentioned
 from tests.qa.test_engine import _fake_llm
-
-
-@pytest.fixture
-def seeded(fake_app: Podium, seed_copy: Path) -> Podium:
-    fake_app.ingest([seed_copy], progress=False)
-    return fake_app
 
 
 def _names(question: str) -> list[str]:
