@@ -159,6 +159,11 @@ class RetrievalSettings(_Section):
         20, ge=1, le=500, description="Chunks each search (vector, keyword) proposes for fusion."
     )
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank fusion constant.")
+    neighbours: int = Field(
+        3, ge=0, le=100,
+        description="The best fused chunks whose neighbouring chunks (the turn before and "
+                    "after) join the evidence candidates.",
+    )
     evidence_sentences: int = Field(
         6, ge=1, le=20, description="Sentences passed to the model as numbered passages."
     )

@@ -121,9 +121,13 @@ class HybridRetriever:
             for rank, chunk in enumerate(ranked, start=1):
                 fused[chunk.key] = fused.get(chunk.key, 0.0) + 1.0 / (settings.rrf_k + rank)
         top = sorted(fused, key=lambda key: fused[key], reverse=True)[: settings.top_k]
+        chunks = {c.key: c for c in (*keyword, *vector)}
+        # the turns around the best chunks: a short reply's question, a question's answer
+        near = self._docstore.neighbours([chunks[k] for k in top[: settings.neighbours]], scope)
+        chunks |= {c.key: c for c in near}
+        top += [c.key for c in near if c.key not in top]
         by_key = {h.key: h for h in vector}
         cosines = self._index.similarities(embedding, [k for k in top if k not in by_key])
-        for chunk in keyword:
-            if chunk.key in cosines:
-                by_key[chunk.key] = Hit.of(chunk, cosines[chunk.key])
+        for key, cosine in cosines.items():
+            by_key[key] = Hit.of(chunks[key], cosine)
         return Retrieval([by_key[key] for key in top if key in by_key], embedding, scope)

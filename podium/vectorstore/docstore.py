@@ -348,6 +348,30 @@ class DocumentStore:
             (doc_id,))
         return [Chunk(doc_id, r[0], r[1], r[2], r[3] or None, r[4]) for r in rows]
 
+    def neighbours(self, chunks: list[ChunkRef], scope: Scope | None = None) -> list[ChunkRef]:
+        """The chunks just before and after each given one in the same document version (the
+        turn a short answer replies to, the answer a question gets), except the given ones
+        and those the scope excludes, in the order of the given chunks."""
+        given = {c.key for c in chunks}
+        wanted = list(dict.fromkeys((c.doc_id, c.content_hash, c.index + step)
+                                    for c in chunks for step in (-1, 1)))
+        wanted = [key for key in wanted if key not in given and key[2] >= 0]
+        if not wanted or (scope is not None and scope.empty):
+            return []
+        rows = self._conn.execute(
+            "SELECT c.doc_id, c.idx, c.start, c.end, c.speaker, d.content_hash, c.body "
+            "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+            "WHERE d.status = 'complete' AND (c.doc_id, c.idx) IN "
+            f"(VALUES {','.join(['(?, ?)'] * len(wanted))})",
+            [v for doc_id, _, idx in wanted for v in (doc_id, idx)])
+        found = {(r[0], r[5], r[1]): ChunkRef(r[0], r[1], r[2], r[3], r[4] or None, r[5], r[6])
+                 for r in rows}
+        out = [found[key] for key in wanted if key in found]
+        if scope is not None:
+            out = [c for c in out if (scope.doc_ids is None or c.doc_id in scope.doc_ids)
+                   and (scope.speakers is None or c.speaker in scope.speakers)]
+        return out
+
     def sources(self) -> dict[str, str]:
         """Every stored document's source (file, or file:line of a JSONL record), by doc_id."""
         return dict(self._conn.execute("SELECT doc_id, source FROM documents ORDER BY doc_id"))
