@@ -17,8 +17,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from podium.app import build_app
 from podium.config import load_settings
+from podium.embedcache import EmbeddingCache
 from podium.eval.dataset import load_dataset
 from podium.eval.metrics import key_fact_reasons, normalise
 from podium.qa import engine as qa_engine
@@ -31,14 +34,18 @@ def main() -> int:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--without", choices=["parts", "context", "rescorer"], action="append",
-                        default=[],
+    parser.add_argument("--without", choices=["parts", "context", "rescorer", "cache"],
+                        action="append", default=[],
                         help="measure with a mechanism switched off: per-part evidence of "
-                             "multi-part questions, the best passages' run-on context, or "
-                             "the second sentence scorer (retrieval.rescorer)")
+                             "multi-part questions, the best passages' run-on context, "
+                             "the second sentence scorer (retrieval.rescorer), or the "
+                             "sentence embeddings kept between questions")
     args = parser.parse_args()
     if "parts" in args.without:
         qa_engine.question_parts = lambda question: [question]
+    if "cache" in args.without:
+        EmbeddingCache.embed = lambda self, texts, compute: (  # type: ignore[method-assign]
+            np.asarray(compute(list(texts)), dtype=np.float32).reshape(len(texts), -1))
     if "context" in args.without:
         qa_evidence.CONTEXT_UNITS = 0
     overrides: dict[str, Any] = {"data_dir": args.data_dir}
@@ -46,7 +53,10 @@ def main() -> int:
         overrides["retrieval"] = {"rescorer": "none"}
     app = build_app(load_settings(overrides=overrides).settings)
     cases = [c for c in load_dataset([args.dataset]) if c.answerable]
-    rows, shown_ok, chunk_ok, total = [], Counter(), Counter(), Counter()
+    rows: list[dict[str, Any]] = []
+    shown_ok: Counter[str] = Counter()
+    chunk_ok: Counter[str] = Counter()
+    total: Counter[str] = Counter()
     started = time.perf_counter()
     for case in cases:
         retrieval, evidence = app.engine.evidence(case.question, None)

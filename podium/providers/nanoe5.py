@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from podium.embedcache import EmbeddingCache
 from podium.errors import ModelError
 from podium.providers.extras import prefer_passive_waiting
 
@@ -29,6 +30,7 @@ class E5Rescorer:
 
     def __init__(self) -> None:
         self._model: Any = None
+        self._passages = EmbeddingCache()
         self._lock = threading.Lock()  # one C model; the page answers on several threads
 
     def __call__(self, question: str, texts: list[str]) -> np.ndarray:
@@ -38,7 +40,7 @@ class E5Rescorer:
         with self._lock:
             model = self._loaded()
             q = np.asarray(model.query(question), dtype=np.float32)
-            p = np.asarray(model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
+            p = self._passages.embed(texts, model.passage)
         norms = np.linalg.norm(p, axis=1) * (np.linalg.norm(q) or 1.0)
         return (p @ q) / np.where(norms == 0, 1.0, norms)
 

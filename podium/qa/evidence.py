@@ -31,7 +31,8 @@ PART_UNITS = 2  # each part of a multi-part question keeps its best units
 CONTEXT_UNITS = 2  # the best passages that run on into the sentences after them
 CONTEXT_WORDS = 70
 _LABEL = re.compile(r"\s*:\s*")
-Embed = Callable[[list[str]], list[list[float]]]
+Vectors = list[list[float]] | np.ndarray  # one row per text
+Embed = Callable[[list[str]], Vectors]
 Rescore = Callable[[str, list[str]], np.ndarray]  # (question, texts) -> one similarity each
 
 
@@ -191,9 +192,9 @@ def changed_since(passages: list[Passage], docstore: DocumentStore) -> set[int]:
             if p.content_hash and (current[p.doc_id] or ("",))[0] != p.content_hash}
 
 
-def normalised(vectors: list[list[float]]) -> np.ndarray:
+def normalised(vectors: Vectors) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
-    if not vectors:
+    if len(vectors) == 0:
         return np.zeros((0, 0), dtype=np.float32)
     array = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
     norms = np.linalg.norm(array, axis=1, keepdims=True)

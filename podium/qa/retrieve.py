@@ -11,7 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from podium.config import RetrievalSettings
+from podium.embedcache import EmbeddingCache
 from podium.errors import PodiumError
 from podium.text import STOPWORDS, lone_surrogate, shorten
 from podium.vectorstore.chroma import ChunkIndex, Hit
@@ -96,10 +99,11 @@ class HybridRetriever:
         self._index = index
         self._docstore = docstore
         self._settings = settings
+        self._cache = EmbeddingCache()
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """Embeddings of passages (for sentence-level evidence)."""
-        return self._index.embed_texts(texts)
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of passages (for sentence-level evidence), kept for the next question."""
+        return self._cache.embed(texts, self._index.embed_texts)
 
     def scope(self, filters: Filters | None) -> Scope | None:
         """The documents and speakers the filters allow, or None for everything."""
