@@ -1,13 +1,16 @@
-"""Side by side, in one run: the GGUF runtimes (llm.runtime) on the same seed eval questions
-through Podium's real pipeline (build_app, hybrid retrieval, evidence, streaming composer).
+"""Side by side, in one run: the GGUF runtimes (llm.runtime), or any other settings, on the
+same seed eval questions through Podium's real pipeline (build_app, hybrid retrieval, evidence,
+streaming composer).
 
-For each runtime: a cold `podium ask --json` in a new process (imports, model load, first
-answer; that process's peak RSS), then, in this process, every question asked of each runtime
+For each variant: a cold `podium ask --json` in a new process (imports, model load, first
+answer; that process's peak RSS), then, in this process, every question asked of each variant
 in turn (the order alternating per question, so that machine drift hits both alike): time to
 the first streamed words and to the whole answer, p50/p95, and whether the answers agree.
 
 Run (on a quiet machine; ~10 questions take a few minutes):
   .venv/bin/python bench/runtime_bench.py [--questions 10] [--runtimes xllamacpp,ik_llama]
+  .venv/bin/python bench/runtime_bench.py --variant six:retrieval.evidence_sentences=6 \
+      --variant eight:retrieval.evidence_sentences=8 --out bench/results/evidence_sentences.json
 """
 
 from __future__ import annotations
@@ -59,10 +62,35 @@ def questions(n: int) -> list[str]:
     return [c["question"] for c in cases if c["type"] != "unanswerable"][:n + 1]
 
 
-def cold_ask(runtime: str, data_dir: Path, question: str) -> dict[str, Any]:
+Overrides = dict[str, str]  # dotted setting -> value ("llm.runtime" -> "ik_llama")
+
+
+def variant(text: str) -> tuple[str, Overrides]:
+    """NAME:KEY=VALUE[,KEY=VALUE…] -> (NAME, {KEY: VALUE})."""
+    name, _, pairs = text.partition(":")
+    overrides = dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
+    if not name or not overrides:
+        raise argparse.ArgumentTypeError(f"expected NAME:KEY=VALUE[,KEY=VALUE…], got {text!r}")
+    return name, overrides
+
+
+def nested(overrides: Overrides) -> dict[str, Any]:
+    """{"llm.runtime": "x"} -> {"llm": {"runtime": "x"}}."""
+    tree: dict[str, Any] = {}
+    for key, value in overrides.items():
+        *path, leaf = key.split(".")
+        node = tree
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def cold_ask(name: str, overrides: Overrides, data_dir: Path, question: str) -> dict[str, Any]:
     """`podium ask --json` in a new process: wall time, its own peak RSS, its answer."""
     env = {"PODIUM_DATA_DIR": str(data_dir), "PODIUM_MODELS_DIR": str(MODELS_DIR),
-           "PODIUM_LLM__RUNTIME": runtime, "PATH": str(Path(sys.executable).parent),
+           "PATH": str(Path(sys.executable).parent),
+           **{"PODIUM_" + key.upper().replace(".", "__"): v for key, v in overrides.items()},
            **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "OMP_WAIT_POLICY")}}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
@@ -76,17 +104,17 @@ def cold_ask(runtime: str, data_dir: Path, question: str) -> dict[str, Any]:
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if child.returncode != 0:
-        raise SystemExit(f"cold ask with {runtime} failed:\n{stderr[-2000:]}")
+        raise SystemExit(f"cold ask with {name} failed:\n{stderr[-2000:]}")
     reply = json.loads(stdout)
     return {"s": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024),
             "first_token_s": reply["timings_ms"].get("first_token", 0) / 1000,
             "answer": reply["answer"]}
 
 
-def app_for(runtime: str, data_dir: Path) -> Podium:
-    """Podium as configured by default, with this runtime."""
+def app_for(overrides: Overrides, data_dir: Path) -> Podium:
+    """Podium as configured by default, with these settings."""
     settings = load_settings(
-        overrides={"data_dir": data_dir, "models_dir": MODELS_DIR, "llm": {"runtime": runtime}},
+        overrides={"data_dir": data_dir, "models_dir": MODELS_DIR, **nested(overrides)},
         env={}, discover=False).settings
     return build_app(settings)
 
@@ -120,11 +148,11 @@ def warm_answers(apps: dict[str, Podium], asked: list[str], warm_up: str
         app.ask(warm_up)  # loads the model; not a measured question (prompt cache)
         first_ask[runtime] = round(time.perf_counter() - started, 2)
     tokens.counts.clear()
-    runtimes = list(apps)
-    answers: dict[str, list[Answer]] = {r: [] for r in runtimes}
+    names = list(apps)
+    answers: dict[str, list[Answer]] = {n: [] for n in names}
     for i, question in enumerate(asked):
-        for runtime in runtimes[::-1] if i % 2 else runtimes:
-            answers[runtime].append(apps[runtime].ask(question))
+        for name in names[::-1] if i % 2 else names:
+            answers[name].append(apps[name].ask(question))
     return answers, first_ask, tokens.counts
 
 
@@ -146,17 +174,23 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10)
     parser.add_argument("--runtimes", default="xllamacpp,ik_llama",
                         help="comma-separated llm.runtime values; the first is the baseline")
+    parser.add_argument("--variant", type=variant, action="append", default=[],
+                        metavar="NAME:KEY=VALUE[,KEY=VALUE…]",
+                        help="settings to compare instead of runtimes (dotted keys, e.g. "
+                             "retrieval.evidence_sentences=8); the first is the baseline")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "runtime.json")
     args = parser.parse_args()
-    runtimes = args.runtimes.split(",")
+    variants: dict[str, Overrides] = dict(args.variant) or {
+        r: {"llm.runtime": r} for r in args.runtimes.split(",")}
+    names = list(variants)
     *asked, warm_up = questions(args.questions)
     load_before, omp_wait_policy = os.getloadavg(), os.environ.get("OMP_WAIT_POLICY")
     data_dir = Path(tempfile.mkdtemp(prefix="podium-runtime-bench-"))
-    apps = {runtimes[0]: app_for(runtimes[0], data_dir)}  # models load at the first question
-    apps[runtimes[0]].ingest([SEED], progress=False)
-    apps.update({r: app_for(r, data_dir) for r in runtimes[1:]})
+    apps = {names[0]: app_for(variants[names[0]], data_dir)}  # models load at the first question
+    apps[names[0]].ingest([SEED], progress=False)
+    apps.update({n: app_for(variants[n], data_dir) for n in names[1:]})
 
-    cold = {r: cold_ask(r, data_dir, asked[0]) for r in runtimes}
+    cold = {n: cold_ask(n, variants[n], data_dir, asked[0]) for n in names}
     answers, first_ask, evaluated = warm_answers(apps, asked, warm_up)
     rows = compare(asked, answers)
     results = {
@@ -166,17 +200,19 @@ def main() -> None:
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "omp_wait_policy_at_start": omp_wait_policy,
         "questions": len(asked),
-        "baseline": runtimes[0],
-        "runtimes": {r: {"cold_ask": cold[r],
-                         "cold_answer_same_as_warm": cold[r]["answer"] == answers[r][0].answer,
-                         "first_ask_in_process_s": first_ask[r], **summary(answers[r])}
-                     for r in runtimes},
+        "baseline": names[0],
+        "variants": variants,
+        "by_variant": {n: {"cold_ask": cold[n],
+                           "cold_answer_same_as_warm": cold[n]["answer"] == answers[n][0].answer,
+                           "first_ask_in_process_s": first_ask[n], **summary(answers[n])}
+                     for n in names},
         "ik_llama_prompt_tokens": evaluated,
         "same_answers": sum(row["same_answer"] for row in rows),
         "answers": rows,
         "notes": "cold asks read the GGUF from the page cache (it was just assembled or read); "
-                 "the runtime order alternates per question; peak RSS is the cold podium ask "
-                 "process's own (os.wait4); the warm-up question is not measured.",
+                 "the variant order alternates per question; peak RSS is the cold podium ask "
+                 "process's own (os.wait4); the warm-up question is not measured; "
+                 "ik_llama_prompt_tokens holds every ik_llama variant's calls in the order asked.",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
