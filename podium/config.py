@@ -165,7 +165,7 @@ class RetrievalSettings(_Section):
                     "after) join the evidence candidates.",
     )
     evidence_sentences: int = Field(
-        6, ge=1, le=20, description="Sentences passed to the model as numbered passages."
+        8, ge=1, le=20, description="Sentences passed to the model as numbered passages."
     )
     min_similarity: float = Field(
         0.30, ge=-1.0, le=1.0,
