@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -29,6 +30,10 @@ from podium.qa.retrieve import Filters, HybridRetriever
 from podium.qa.schema import Answer, Done, Event, final_answer
 from podium.vectorstore.chroma import ChunkIndex, EmbeddingInfo
 from podium.vectorstore.docstore import DocumentStore
+
+logger = logging.getLogger(__name__)
+
+DELETING = "deleting"  # document-store meta key: the doc_id of a delete not yet finished
 
 
 class Podium:
@@ -91,6 +96,7 @@ class Podium:
         """Ingest files and folders into the index (one ingest at a time per data dir)."""
         with self._ingest_lock():
             self._require_vectors()
+            self._finish_delete()
             ingestor = Ingestor(self.settings.ingest, self.docstore, self.index)
             return ingestor.run(paths, prune=prune, reindex=reindex, progress=progress)
 
@@ -100,13 +106,28 @@ class Podium:
             return reindex(self.docstore, self.index, self.settings.ingest, progress=progress)
 
     def delete(self, doc_id: str) -> None:
-        """Remove one document from the index and the document store."""
+        """Remove one document from the index and the document store.
+
+        The two stores cannot change in one transaction, so the id is noted in the document
+        store first: a delete killed after its vectors went, which would leave the document
+        listed (and unchanged to a re-ingest) without them, is finished by the next ingest or
+        delete, or when a chat page starts."""
         with self._ingest_lock():
+            self._finish_delete()
             if self.docstore.get(doc_id) is None:
                 raise PodiumError(f"no indexed document {doc_id!r}",
                                   hint="the Library lists the indexed transcripts")
+            self.index.require_model()
+            self.docstore.set_meta(DELETING, doc_id)
+            self._finish_delete()
+
+    def _finish_delete(self) -> None:
+        """Carry out the delete noted in the document store, if any (the ingest lock held)."""
+        doc_id = self.docstore.get_meta(DELETING)
+        if doc_id:
             self.index.delete_document(doc_id)
             self.docstore.delete(doc_id)
+            self.docstore.set_meta(DELETING, "")
 
     def ask(self, question: str, *, history: Sequence[Turn] = (),
             filters: Filters | None = None) -> Answer:
@@ -162,6 +183,11 @@ class Podium:
                 os.write(fd, str(os.getpid()).encode())
             self._serving = True
             try:
+                try:
+                    with self._ingest_lock():
+                        self._finish_delete()
+                except PodiumError as exc:  # e.g. a server down: the page still starts
+                    logger.warning("an interrupted delete is not finished yet: %s", exc)
                 yield
             finally:
                 self._serving = False

@@ -1,8 +1,11 @@
-"""The chat page in a real browser: headless Debian Chromium driving `podium ui` on the real models.
+"""The chat page in a real browser: headless Debian Chromium driving `podium ui`.
 
-The page is served by the real default stack (MiniLM embeddings, local Qwen GGUF) over the seed
-corpus plus one hostile transcript. The tests use only the page's DOM contract in docs/ui.md
-(element ids, data-state, li.citation, mark#podium-hl).
+The tests marked integration use a page served by the real default stack (MiniLM embeddings,
+local Qwen GGUF) over the seed corpus plus one hostile transcript. The hostile-transcript tests
+use a page with the fake models over transcripts whose titles, speaker labels and text (and the
+question) carry markup, Markdown images and links, and javascript: URLs; a beacon HTTP server
+on a free loopback port tells whether the browser fetched any of their URLs. The tests use only
+the page's DOM contract in docs/ui.md (element ids, data-state, li.citation, mark#podium-hl).
 
 Needs /usr/bin/chromium and /usr/bin/chromedriver (scripts/browser.sh installs them). Without
 them the tests skip, unless REQUIRE_BROWSER=1 (CI), where they fail. UI_SCREENSHOT=PATH
@@ -11,6 +14,7 @@ saves the citation screenshot there (e.g. docs/ui-citation.png) instead of pytes
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -19,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +32,7 @@ import pytest
 
 from tests.conftest import REPO, SEED
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration]
+pytestmark = [pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -171,13 +176,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert ingest.returncode == 0, f"podium ingest failed:\n{ingest.stdout}\n{ingest.stderr}"
     assert "6 added" in ingest.stdout + ingest.stderr, ingest.stdout + ingest.stderr
+    with _serve(data, root / "ui.log", env, REPO) as running:
+        yield running
 
+
+@contextmanager
+def _serve(data: Path, log: Path, env: dict[str, str], cwd: Path) -> Iterator[Server]:
+    """`podium ui` on data at a free port, once it answers; stopped afterwards."""
     port = _free_port()
-    log = root / "ui.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [str(PODIUM), "ui", "--data-dir", str(data), "--port", str(port)],
-            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+            cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
     running = Server(f"http://127.0.0.1:{port}/", process, log)
     try:
         deadline = time.monotonic() + SERVER_START_S
@@ -215,9 +225,9 @@ def _chrome(profile: Path) -> Any:
 
 
 @pytest.fixture(scope="module")
-def browser_factory(server: Server, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[Callable[[], Any]]:
+def browser_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Any]]:
     """Start headless browsers on demand; all of them quit at the end of the module."""
+    _require_browser()
     drivers: list[Any] = []
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SE_OFFLINE", "true")  # belt and braces: Selenium Manager must not download
@@ -296,6 +306,7 @@ def _fail_with_page(driver: Any, server: Server, message: str) -> None:
                 pytrace=False)
 
 
+@pytest.mark.integration
 def test_ask_stream_click_citation_highlights_exact_quote(
         driver: Any, server: Server, tmp_path: Path,
         record_property: Callable[[str, object], None]) -> None:
@@ -382,6 +393,7 @@ def _screenshot(driver: Any, mark: Any, path: Path) -> None:
         driver.set_window_size(size["width"], size["height"])
 
 
+@pytest.mark.integration
 def test_script_in_a_transcript_cannot_run(driver: Any, server: Server) -> None:
     from selenium.webdriver.common.by import By
 
@@ -424,6 +436,7 @@ def test_script_in_a_transcript_cannot_run(driver: Any, server: Server) -> None:
     assert not injected, "the transcript's markup became elements in #lib-text"
 
 
+@pytest.mark.integration
 def test_two_sessions_get_their_own_answers(driver: Any, server: Server,
                                             browser_factory: Callable[[], Any]) -> None:
     from selenium.webdriver.common.by import By
@@ -473,3 +486,220 @@ def test_two_sessions_get_their_own_answers(driver: Any, server: Server,
         assert mine in shown, f"{mine!r} missing from its own conversation: {shown[:500]!r}"
         assert theirs not in shown, f"the other session's question leaked: {shown[:500]!r}"
     assert finals[0]["text"] != finals[1]["text"], "both sessions show the same answer"
+
+
+# Hostile transcripts on the page with the fake models (fast, deterministic): markup and
+# Markdown in titles, speaker labels, transcript text and the question must show as text.
+PWNED_IMG = '<img src=x onerror="window.__pwned=1">'
+PWNED_SCRIPT = "<script>window.__pwned=1</script>"
+PWNED_LINK = "[click](javascript:window.__pwned=1)"
+PWNED_URL = "javascript:window.__pwned=1"
+FAKE_MODELS = {"PODIUM_EMBEDDING__PROVIDER": "fake", "PODIUM_LLM__PROVIDER": "fake",
+               "PODIUM_RETRIEVAL__MIN_SIMILARITY": "0.1",
+               "PODIUM_RETRIEVAL__STRONG_SIMILARITY": "0.7",
+               "PODIUM_RETRIEVAL__RESCORER": "none"}  # as tests.conftest.fake_settings
+
+# What of the payloads became live in the page: elements, handlers, links, the flag
+# (arguments[0]: the beacon's URL).
+INJECTED_JS = """
+const src = e => e.getAttribute('src') || '';
+return {
+  pwned: typeof window.__pwned,
+  img: [...document.querySelectorAll('img')].filter(e => src(e) === 'x' ||
+         src(e).includes(arguments[0])).map(e => e.outerHTML),
+  script: [...document.querySelectorAll('script')].filter(e =>
+            e.textContent.includes('__pwned')).map(e => e.outerHTML),
+  onerror: [...document.querySelectorAll('[onerror]')].map(e => e.outerHTML),
+  link: [...document.querySelectorAll('a[href]')].filter(e =>
+          /^\\s*javascript:/i.test(e.getAttribute('href'))).map(e => e.outerHTML),
+};
+"""
+
+
+class Beacon:
+    """An HTTP server on a free loopback port that records every request it gets."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        hits: list[str] = []
+        self.hits = hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            do_POST = do_HEAD = do_GET
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class Hostile:
+    """The page over hostile transcripts, the beacon their URLs point at, and the payloads."""
+
+    server: Server
+    beacon: Beacon
+    title: str
+    speaker: str
+    text: str
+    question: str
+
+    @property
+    def payloads(self) -> list[str]:
+        return [PWNED_IMG, PWNED_SCRIPT, f"![b]({self.beacon.url('md')})", PWNED_LINK,
+                PWNED_URL]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
+    """`podium ui` with the fake models over two JSONL transcripts carrying the payloads."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from podium.app import build_app
+    from tests.conftest import fake_settings
+
+    _require_browser()
+    root = tmp_path_factory.mktemp("hostile")
+    beacon = Beacon()
+    image = f"![b]({beacon.url('md')})"
+    every = f"{PWNED_IMG} {PWNED_SCRIPT} {image} {PWNED_LINK} {PWNED_URL}"
+    title = f"Harbour lanterns {PWNED_IMG} {image}"
+    speaker = f"MINISTER {PWNED_SCRIPT} {PWNED_LINK}"
+    text = f"The harbour lanterns will be relit on Tuesday {every} as the minister promised."
+    records = [
+        {"id": "harbour-lanterns", "title": title, "speaker": speaker, "date": "2024-05-07",
+         "text": f"{text}\n\nThe ferries run as usual.\n"},
+        {"id": f"harbour-beacons {image}", "title": f"{PWNED_SCRIPT} Harbour beacons {PWNED_LINK}",
+         "speaker": f"{PWNED_IMG} CAPTAIN", "date": "2024-05-08",
+         "text": f"{PWNED_URL} The harbour beacons <img src=\"{beacon.url('html')}\"> {image} "
+                 "are checked every night by the captain.\n"}]
+    corpus = root / "hostile.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    app = build_app(fake_settings(root / "data"))
+    try:
+        assert len(app.ingest([corpus], progress=False).added) == 2
+    finally:
+        app.docstore.close()
+        SharedSystemClient.clear_system_cache()  # the page process writes from now on
+    env = {**_podium_env(), **FAKE_MODELS}
+    try:
+        with _serve(root / "data", root / "ui.log", env, root) as running:
+            yield Hostile(running, beacon, title, speaker, text,
+                          f"What did the minister say about the harbour lanterns {every}?")
+    finally:
+        beacon.close()
+
+
+def _inner_text(driver: Any, css: str) -> str:
+    return "\n".join(driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText);", css))
+
+
+def _shown(driver: Any, css: str, words: str) -> str | None:
+    """The text css shows once it holds words, else None."""
+    text = _inner_text(driver, css)
+    return text if words in text else None
+
+
+def _nothing_ran(driver: Any, page: Hostile, where: str) -> None:
+    time.sleep(0.5)  # let an injected <img> load or fail, were there one
+    live = driver.execute_script(INJECTED_JS, page.beacon.url(""))
+    live["fetched from the beacon"] = list(page.beacon.hits)
+    pwned = live.pop("pwned")
+    assert pwned == "undefined" and not any(live.values()), \
+        f"a payload came alive in the {where}: typeof window.__pwned is {pwned}; {live}"
+
+
+def test_hostile_transcripts_show_as_text_in_the_answer_viewer_and_sources(
+        driver: Any, hostile: Hostile) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = hostile
+    _open(driver, page.server)
+    _type_question(driver, page.question)
+    _click(driver, driver.find_element(By.ID, "ask"))
+
+    def finished() -> dict[str, Any] | None:
+        _check_alive(driver, page.server)
+        return _finished(driver)
+
+    final = _wait("the answer", finished, ANSWER_S)
+    if final["states"][-1] != "done":
+        _fail_with_page(driver, page.server, f"the answer ended {final['states'][-1]!r}")
+    _nothing_ran(driver, page, "answer")
+    shown = _inner_text(driver, "#conversation")
+    assert page.question in shown, shown
+    assert page.text in shown, f"the quoted words are not shown as text: {shown}"
+
+    chip = _wait("the chip [1]", lambda: next(
+        (c for c in driver.find_elements(By.CSS_SELECTOR, "#citations label")
+         if c.text.strip().startswith("[1]")), None), 30)
+    _click(driver, chip)
+    mark = _wait("#viewer mark#podium-hl", lambda: next(
+        iter(driver.find_elements(By.CSS_SELECTOR, "#viewer mark#podium-hl")), None), 30)
+    _nothing_ran(driver, page, "viewer")
+    assert driver.execute_script("return arguments[0].textContent;", mark) == page.text
+    viewer = _inner_text(driver, "#viewer")
+    for payload in [page.title, page.speaker, *page.payloads]:
+        assert payload in viewer, f"{payload!r} is not shown as text in the viewer: {viewer}"
+
+    opener = driver.find_element(
+        By.XPATH, "//button[contains(@class, 'label-wrap')]"
+                  "[contains(., 'Sources of the latest answer')]")
+    _click(driver, opener)
+    _wait("#sources to show the passages", lambda: page.text in _inner_text(driver, "#sources"),
+          10)
+    _nothing_ran(driver, page, "sources")
+    sources = _inner_text(driver, "#sources")
+    for payload in (page.title, page.speaker):
+        assert payload in sources, f"{payload!r} is not shown as text in #sources: {sources}"
+
+
+def test_hostile_transcripts_show_as_text_in_the_library(driver: Any, hostile: Hostile
+                                                         ) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = hostile
+    _open(driver, page.server)
+    tab = _wait("the Library tab", lambda: next(
+        (t for t in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]")
+         if t.text.strip() == "Library"), None), 10)
+    _click(driver, tab)
+    listing = _wait("the transcripts in #library",
+                    lambda: _shown(driver, "#library", "harbour-lanterns"), 30)
+    _nothing_ran(driver, page, "Library table")
+    beacons_id = f"harbour-beacons ![b]({page.beacon.url('md')})"
+    for payload in (page.title, page.speaker, beacons_id):
+        assert payload in listing, f"{payload!r} is not shown as text in #library: {listing}"
+
+    combo = _wait("#lib-doc input", lambda: next(
+        (e for e in driver.find_elements(By.CSS_SELECTOR, "#lib-doc input")
+         if e.is_displayed()), None), 10)
+    _click(driver, combo)
+    options = _wait("the options of #lib-doc", lambda: driver.find_elements(
+        By.CSS_SELECTOR, "#lib-doc li[role=option]"), 10)
+    labels = [(o.get_attribute("aria-label") or o.text).strip() for o in options]
+    assert f"{page.title} (2024-05-07)"[:100] in labels, labels
+    _nothing_ran(driver, page, "Library picker")
+    _click(driver, options[labels.index(f"{page.title} (2024-05-07)"[:100])])
+    _click(driver, driver.find_element(By.ID, "lib-read"))
+    read = _wait("the transcript in #lib-text", lambda: _shown(driver, "#lib-text", page.text),
+                 30)
+    _nothing_ran(driver, page, "Library reader")
+    for payload in [page.title, page.speaker, *page.payloads]:
+        assert payload in read, f"{payload!r} is not shown as text in #lib-text: {read}"

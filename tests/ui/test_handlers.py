@@ -11,6 +11,7 @@ import pytest
 from podium.app import Podium, build_app
 from podium.providers.fake import FakeLLM
 from podium.qa.generate import LLMGenerator
+from podium.qa.schema import Answer
 from podium.ui.handlers import ChatPage, Session
 from tests.conftest import fake_settings
 
@@ -233,3 +234,93 @@ def test_the_transcript_filter_offers_at_most_fifty_matches(big_page: ChatPage) 
                       docs=["brief_050"])
     assert session.latest is not None
     assert {s.doc_id for s in session.latest.sources} == {"brief_050"}
+
+
+NEW_TRANSCRIPT = ("SECRETARY BLINKEN:  The keepers of the Zanzibar lighthouses met our delegation "
+                  "on Friday. They asked for brighter lamps for every Zanzibar lighthouse.\n")
+NEW_QUESTION = "What did the keepers of the Zanzibar lighthouses ask for?"
+
+
+def _resolved(app: Podium, answer: Answer) -> None:
+    """Every citation's quote is its document's text between its offsets, exactly."""
+    assert answer.citations, f"no citation in {answer.answer!r}"
+    for c in answer.citations:
+        doc = app.docstore.get(c.doc_id)
+        assert doc is not None and doc.text[c.start:c.end] == c.quote, c
+
+
+def test_two_sessions_ask_while_a_third_uploads(page: ChatPage, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload is held after its transcript is stored as pending and before its vectors are
+    written, until both answers are done: they are written beside the upload, never wait for
+    it, and each session gets the answer its own question gets alone."""
+    app = page.app
+    questions = [QUESTION, "What did Stoltenberg say about the Washington Summit?"]
+    alone = {q: _ask(page, q)[1].latest for q in questions}
+    first, second = alone.values()
+    assert first is not None and second is not None and first.answer != second.answer
+    upload = tmp_path / "zanzibar.txt"
+    upload.write_text(NEW_TRANSCRIPT, encoding="utf-8")
+
+    mid_upload, answered = threading.Event(), threading.Event()
+    held_until: list[bool] = []
+    write_vectors = app.index.replace_document
+
+    def held(*args: Any, **kwargs: Any) -> None:
+        mid_upload.set()
+        held_until.append(answered.wait(60))
+        write_vectors(*args, **kwargs)
+
+    monkeypatch.setattr(app.index, "replace_document", held)
+    together = threading.Barrier(3)
+    sessions: dict[str, list[tuple[Any, ...]]] = {}
+    uploaded: list[Any] = []  # the upload handler's outputs
+    errors: list[BaseException] = []
+
+    def asking(question: str) -> None:
+        try:
+            together.wait(30)
+            assert mid_upload.wait(60), "the upload never reached its vectors"
+            sessions[question] = _ask(page, question)[0]
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+
+    def uploading() -> None:
+        try:
+            together.wait(30)
+            uploaded.extend(page.upload([str(upload)]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=asking, args=(q,)) for q in questions]
+    threads.append(threading.Thread(target=uploading))
+    for t in threads:
+        t.start()
+    for t in threads[:2]:
+        t.join(90)
+    answered.set()
+    threads[2].join(90)
+    assert not any(t.is_alive() for t in threads), "a handler is still running"
+    assert not errors, errors
+    assert held_until == [True], "the answers waited for the upload"
+
+    assert "1 added" in _text(uploaded[0]), uploaded[0]
+    assert len(uploaded[1]["value"]) == 6
+    for question in questions:
+        updates = sessions[question]
+        assert not any('data-state="error"' in u[0] for u in updates), updates[-1][0]
+        session: Session = updates[-1][1]
+        answer = session.latest
+        assert [turn.question for turn in session.turns] == [question]
+        assert answer is not None and answer.question == question and not answer.abstained
+        expected = alone[question]
+        assert expected is not None
+        assert (answer.answer, answer.citations) == (expected.answer, expected.citations)
+        _resolved(app, answer)
+
+    updates, session = _ask(page, NEW_QUESTION)
+    answer = session.latest
+    assert answer is not None and not answer.abstained, updates[-1][0]
+    assert {c.doc_id for c in answer.citations} == {"zanzibar.txt"}, answer.citations
+    assert "Zanzibar lighthouses" in answer.answer
+    _resolved(app, answer)
