@@ -158,6 +158,11 @@ class RetrievalSettings(_Section):
     candidates: int = Field(
         20, ge=1, le=500, description="Chunks each search (vector, keyword) proposes for fusion."
     )
+    keyword_max_rows: int = Field(
+        60_000, ge=1,
+        description="The keyword search ranks only the rarest words of a question whose matches "
+                    "add up to at most this many chunks; more common words are left to the "
+                    "vector search (ranking costs per matching chunk).")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank fusion constant.")
     neighbours: int = Field(
         3, ge=0, le=100,

@@ -119,7 +119,7 @@ class HybridRetriever:
         embedding = self._index.embed_query(question)
         vector = self._index.search(embedding, settings.candidates, scope)
         keyword = self._docstore.keyword_search(keyword_terms(question), settings.candidates,
-                                                scope)
+                                                scope, settings.keyword_max_rows)
         fused: dict[tuple[str, str, int], float] = {}
         for ranked in (vector, keyword):
             for rank, chunk in enumerate(ranked, start=1):

@@ -50,3 +50,30 @@ def test_a_writer_waits_for_the_other_within_the_busy_timeout(tmp_path: Path) ->
     release.join()
     assert time.monotonic() - started >= 0.4
     assert first.get_meta("k") == "second"
+
+
+def test_keyword_search_ranks_only_the_rarest_words_within_max_rows(tmp_path: Path) -> None:
+    from podium.ingest.chunking import Chunk
+    from podium.vectorstore.docstore import StoredDocument
+
+    store = DocumentStore(tmp_path / "podium.db")
+    bodies = [f"The president said item {i}." for i in range(30)]
+    bodies += ["The president said Kuleba asked for ammunition.", "Kuleba thanked the allies."]
+    text = "\n".join(bodies)
+    chunks, at = [], 0
+    for i, body in enumerate(bodies):
+        chunks.append(Chunk("d1", i, at, at + len(body), None, body))
+        at += len(body) + 1
+    store.begin(StoredDocument("d1", "s", "h", "pending", "T", None, [], {}, text, 0), chunks)
+    store.complete("d1", len(chunks))
+
+    def found(words: list[str], max_rows: int | None) -> set[int]:
+        return {c.index for c in store.keyword_search(words, 50, max_rows=max_rows)}
+
+    assert found(["president", "kuleba"], None) == set(range(32))
+    assert found(["president", "kuleba"], 10) == {30, 31}  # "president": 31 chunks, left out
+    assert found(["president", "kuleba", "ammunition"], 3) == {30, 31}  # 1 + 2 rows
+    assert found(["president", "kuleba", "ammunition"], 2) == {30}  # the rarest fits alone
+    assert found(["president", "said"], 10) == set()  # nothing rare enough: left to vectors
+    assert found(["president"], 31) == set(range(31))
+    store.close()
