@@ -138,6 +138,22 @@ def test_a_name_question_answered_by_its_echo_and_a_new_name_is_no_echo() -> Non
     assert [v.reason for v in composer.verdicts] == ["", "echo"]
 
 
+@pytest.mark.parametrize(("answer", "states_a_time"), [
+    ("He said it at the General Assembly's seventy-fourth session.", False),
+    ("He said it at the 74th session.", False),
+    ("He said Slipak was made a Hero of Ukraine in 2016.", True),
+    ("He said it happened six months ago.", True),
+    ("He said it happened three and a half years after the war began.", True),
+    ("He said it on May 12.", True),
+    ("He said it on Tuesday at 3 p.m.", True),
+    ("He said it in 2019.", False),  # the question's own year
+])
+def test_a_time_answer_states_a_time_not_just_a_number(answer: str, states_a_time: bool
+                                                       ) -> None:
+    question = "In 2019, when did Zelenskyy say Vasyl Slipak was made a Hero of Ukraine?"
+    assert _composer(question).checker.answers_the_kind(answer) is states_a_time
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("How many Patriot batteries did the US send?", "count"),
     ("What is the total dollar value of the package?", "money"),
