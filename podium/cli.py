@@ -133,7 +133,16 @@ def _app(settings: Settings) -> Any:
     return build_app(settings)
 
 
+def _background(nice: int) -> None:
+    """Run at a lower priority (nice level), before any worker thread starts: Linux keeps the
+    level per thread, and new threads take their creator's."""
+    if nice > 0:
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, 0, min(19, max(current, nice)))
+
+
 def _ingest(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    _background(loaded.settings.ingest.nice)
     app = _app(loaded.settings)
     report = app.ingest(args.paths, prune=args.prune, reindex=args.reindex,
                         progress=not args.no_progress)
@@ -154,6 +163,7 @@ def _ingest(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _reindex(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    _background(loaded.settings.ingest.nice)
     report = _app(loaded.settings).reindex(progress=not args.no_progress)
     print(report.summary())
     return 130 if report.interrupted else 0

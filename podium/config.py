@@ -44,6 +44,11 @@ class IngestSettings(_Section):
         default_factory=lambda: [".txt", ".md", ".html", ".htm", ".jsonl", ".jsonl.gz"],
         description="File types read when a folder is ingested.",
     )
+    nice: int = Field(
+        19, ge=0, le=19,
+        description="Scheduling priority (nice level) that `podium ingest` and `podium reindex` "
+                    "take, so that answers on the same machine keep their speed; 0 leaves it.",
+    )
 
 
 LLMProvider = Literal[

@@ -16,6 +16,7 @@ def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("PODIUM_EMBEDDING__PROVIDER", "fake")
     monkeypatch.setenv("PODIUM_LLM__PROVIDER", "fake")
     monkeypatch.setenv("PODIUM_RETRIEVAL__MIN_SIMILARITY", "0.1")
+    monkeypatch.setenv("PODIUM_INGEST__NICE", "0")  # main() runs in the test process
     return data
 
 
@@ -173,3 +174,22 @@ def test_a_question_with_bytes_that_are_not_utf8_is_refused(
     assert main(["ask", "--json", question]) == 2
     err = capsys.readouterr().err
     assert "the question is not valid text" in err and "embedding" not in err
+
+
+@pytest.mark.parametrize("nice", [0, 7])
+def test_ingest_runs_at_the_configured_nice_level(fake_env: Path, seed_copy: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 nice: int) -> None:
+    """`podium ingest` lowers its own priority (in a child process: it cannot be undone)."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("PODIUM_INGEST__NICE", str(nice))
+    script = ("import os, sys; from podium.cli import main; rc = main(sys.argv[1:]); "
+              "print('nice', os.getpriority(os.PRIO_PROCESS, 0), 'rc', rc)")
+    done = subprocess.run([sys.executable, "-c", script, "ingest", "--no-progress",
+                           str(seed_copy)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ))
+    start = os.getpriority(os.PRIO_PROCESS, 0)
+    assert f"nice {max(start, nice)} rc 0" in done.stdout, done.stderr[-2000:]

@@ -88,6 +88,7 @@ def _fake_env(data: Path) -> Iterator[None]:
         mp.setenv("PODIUM_EMBEDDING__PROVIDER", "fake")
         mp.setenv("PODIUM_LLM__PROVIDER", "fake")
         mp.setenv("PODIUM_RETRIEVAL__MIN_SIMILARITY", "0.1")
+        mp.setenv("PODIUM_INGEST__NICE", "0")  # main() runs in the test process
         yield
 
 
