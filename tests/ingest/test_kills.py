@@ -5,7 +5,11 @@ kills 10 times over 300 White House briefings from ../shared/corpus.
 
 Kill -9 the Library tab's deletes the same way: after each kill, the data dir as a page opens
 it holds every document whole (document, keyword chunks, vectors) or not at all. CI kills 3
-times over 50 transcripts, `--slow` 10 times over 150."""
+times over 50 transcripts, `--slow` 10 times over 150.
+
+Kill -9 `podium reindex` to another embedding model 3 times over 50 transcripts: after each
+kill the old model's index is whole and answers with exact citations; a last run swaps in the
+new model's index of exactly the same chunks."""
 
 from __future__ import annotations
 
@@ -282,3 +286,99 @@ def test_a_delete_stopped_between_the_stores_is_finished_by_the_next_ingest(
         report = app.ingest([corpus], progress=False)
         assert report.added == [victim] and len(report.unchanged) == 2, report.summary()
         assert _index_state(app) == before
+
+
+# A child process that runs `podium reindex` to another embedding model (fake-bow-32, the way
+# tests/ingest/test_reindex.py sets it up) and prints a line after each document's new vectors
+# are written, so that the parent can kill it at a chosen point.
+REINDEXER = """\
+import sys
+from pathlib import Path
+
+from podium.app import build_app
+from podium.vectorstore.chroma import EmbeddingInfo, Rebuild
+from tests.conftest import fake_settings
+from tests.fakes import FakeEmbedding
+
+added = Rebuild.add
+
+
+def reporting_add(self, *args, **kwargs):
+    added(self, *args, **kwargs)
+    print("added", flush=True)
+
+
+Rebuild.add = reporting_add
+app = build_app(fake_settings(Path(sys.argv[1])))
+app.__dict__["_embedding"] = (FakeEmbedding(32), EmbeddingInfo("fake-bow-32", 32))
+print(app.reindex(progress=False).summary(), flush=True)
+"""
+
+QUESTION = "What did Kuleba say about ammunition?"
+
+
+def _answers_with_exact_citations(app: Podium) -> None:
+    answer = app.ask(QUESTION)
+    assert answer.citations and not answer.abstained, answer.to_dict()
+    for c in answer.citations:
+        doc = app.docstore.get(c.doc_id)
+        assert doc is not None and doc.text[c.start:c.end] == c.quote, c
+
+
+@pytest.mark.parametrize("kills", [3])
+def test_killed_reindexes_leave_the_live_index_then_finish_whole(tmp_path: Path,
+                                                                 kills: int) -> None:
+    """Kill -9 `podium reindex` to another embedding model at random moments: after each kill
+    the old model's index answers as before, whole; a last run swaps in a new index of exactly
+    the same chunks."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from podium.vectorstore.chroma import EmbeddingInfo
+    from tests.fakes import FakeEmbedding
+
+    n = 50
+    data = tmp_path / "data"
+    with _opened(data) as app:
+        app.ingest([_seed_copies(tmp_path / "corpus", n)], progress=False)
+        before = _index_state(app)
+    chunks = sum(c for _, c in before.values())
+    cmd = [sys.executable, "-c", REINDEXER, str(data)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
+    rng = random.Random(kills)
+    done = 0  # documents whose new vectors a killed run reported written
+    for k in range(kills):
+        target = rng.randint(done + 1, done + max(1, (n - done) // (kills - k + 1)))
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout is not None
+        written = 0  # this run's adds: a resumed run skips what is already written
+        while done + written < target:
+            line = proc.stdout.readline()
+            assert line == "added\n", f"the reindex ended before it could be killed: {line!r}"
+            written += 1
+        time.sleep(rng.uniform(0.0, 0.3))  # anywhere in the next document's writes
+        assert proc.poll() is None, "the reindex finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        done += written
+        with _opened(data) as app:  # the old model, as a page opening the data dir
+            assert _index_state(app) == before
+            assert app.index.count() == chunks
+            _answers_with_exact_citations(app)
+
+    new = build_app(fake_settings(data))
+    new.__dict__["_embedding"] = (FakeEmbedding(32), EmbeddingInfo("fake-bow-32", 32))
+    try:
+        report = new.reindex(progress=False)
+        assert not report.interrupted and report.documents == n, report.summary()
+        assert report.resumed >= 1 and report.chunks_written < chunks, report.summary()
+        assert new.index.info.name == "fake-bow-32"
+        assert _index_state(new) == before
+        assert new.index.count() == chunks == new.docstore.keyword_count()
+        collections = {c.name for c in build_vector_store(new.settings).list_collections()}
+        assert collections == {new.settings.vectorstore.collection}
+        _answers_with_exact_citations(new)
+    finally:
+        new.docstore.close()
+        SharedSystemClient.clear_system_cache()
