@@ -47,7 +47,9 @@ def one_run(data_dir: Path, corpora: list[Path], stop_after: float | None) -> di
     started, date = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M")
     with tempfile.TemporaryFile("w+") as out:
         child = subprocess.Popen([str(PODIUM), "ingest", "--no-progress", *map(str, corpora)],
-                                 env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+                                 env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                 # a background shell job ignores SIGINT; --stop-after needs it
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         timer = None
         if stop_after is not None:
             timer = threading.Timer(stop_after, child.send_signal, (signal.SIGINT,))

@@ -268,6 +268,19 @@ def _type_question(driver: Any, question: str) -> None:
           lambda: box.get_attribute("value") == question, 10)
 
 
+def _library_options(driver: Any) -> tuple[list[Any], list[str]]:
+    """Open the Library's #lib-doc picker: its option elements and their labels."""
+    from selenium.webdriver.common.by import By
+
+    combo = _wait("#lib-doc input", lambda: next(
+        (e for e in driver.find_elements(By.CSS_SELECTOR, "#lib-doc input")
+         if e.is_displayed()), None), 10)
+    _click(driver, combo)
+    options = _wait("the options of #lib-doc", lambda: driver.find_elements(
+        By.CSS_SELECTOR, "#lib-doc li[role=option]"), 10)
+    return options, [(o.get_attribute("aria-label") or o.text).strip() for o in options]
+
+
 def _click(driver: Any, element: Any) -> None:
     driver.execute_script("arguments[0].scrollIntoView({block: 'nearest'});", element)
     element.click()
@@ -402,13 +415,7 @@ def test_script_in_a_transcript_cannot_run(driver: Any, server: Server) -> None:
         (t for t in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]")
          if t.text.strip() == "Library"), None), 10)
     _click(driver, tab)
-    combo = _wait("#lib-doc input", lambda: next(
-        (e for e in driver.find_elements(By.CSS_SELECTOR, "#lib-doc input")
-         if e.is_displayed()), None), 10)
-    _click(driver, combo)
-    options = _wait("the options of #lib-doc", lambda: driver.find_elements(
-        By.CSS_SELECTOR, "#lib-doc li[role=option]"), 10)
-    labels = [(o.get_attribute("aria-label") or o.text).strip() for o in options]
+    options, labels = _library_options(driver)
     # evil.txt is titled after its one speaker, "Remarks: Secretary Blinken"; other transcripts
     # share that prefix, so pick by the doc id, else the title with at most a (date) after it.
     title = "Remarks: Secretary Blinken"
@@ -687,13 +694,7 @@ def test_hostile_transcripts_show_as_text_in_the_library(driver: Any, hostile: H
     for payload in (page.title, page.speaker, beacons_id):
         assert payload in listing, f"{payload!r} is not shown as text in #library: {listing}"
 
-    combo = _wait("#lib-doc input", lambda: next(
-        (e for e in driver.find_elements(By.CSS_SELECTOR, "#lib-doc input")
-         if e.is_displayed()), None), 10)
-    _click(driver, combo)
-    options = _wait("the options of #lib-doc", lambda: driver.find_elements(
-        By.CSS_SELECTOR, "#lib-doc li[role=option]"), 10)
-    labels = [(o.get_attribute("aria-label") or o.text).strip() for o in options]
+    options, labels = _library_options(driver)
     assert f"{page.title} (2024-05-07)"[:100] in labels, labels
     _nothing_ran(driver, page, "Library picker")
     _click(driver, options[labels.index(f"{page.title} (2024-05-07)"[:100])])
