@@ -10,6 +10,10 @@ is on topic but says no such thing. An answer sentence is kept, with a citation,
 - a passage supports it: the share of its content words found in the passage (with speaker
   and title) and the embedding cosine between sentence and passage both reach the thresholds
   in `[citations]`. The model's own [n] markers are tried first, then every other passage.
+
+An answer is written only when one of its kept sentences is of the kind the question asks for
+(answers_the_kind): a count that counts what the question counts, a sum of money, a time, the
+speaker of a quoted passage, or a name that the passage it cites says.
 """
 
 from __future__ import annotations
@@ -66,9 +70,11 @@ _MONTH = ("(?:January|February|March|April|May|June|July|August|September|Octobe
 _DATE = re.compile(rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
                    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?"
                    r"|\b(?:19|20)\d\d\b")
-# ... for a name: "which city", "what is the name of", "who": a new name is its answer.
-_NAME_PHRASE = re.compile(r"which\s+\w|(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\b"
-                          r"|who\b|whom\b", re.IGNORECASE)
+# ... for a name: "which city", "what is the name of", "who": a new name is its answer. After
+# "who" and "what is the name" the answer must name someone; after "which …" it may not.
+_PERSON_PHRASE = re.compile(r"(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\b"
+                            r"|who\b|whom\b", re.IGNORECASE)
+_NAME_PHRASE = re.compile(rf"which\s+\w|{_PERSON_PHRASE.pattern}", re.IGNORECASE)
 _TIME_PHRASE = re.compile(
     r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
@@ -79,6 +85,18 @@ _SPEAKER_PHRASE = re.compile(
     r"promised|vowed|pledged|thanked|praised|critici[sz]ed|compared|remarked|added|replied|"
     r"answered|quoted|spoke|mentioned|referred|cited|invoked|recalled|ended|opened|began)\b",
     re.IGNORECASE)
+# "How many wind towers …?": what the count counts, the last plural among the words after
+# "how many" (and a partitive "of the") up to the first stopword. A number in the answer counts
+# it when the word, or one the embedding model puts within COUNTED_SIMILARITY of it ("troops",
+# "soldiers"), is among the few words around the number, or a partitive follows ("28 of you").
+_HOW_MANY = re.compile(r"how\s+many\s+(?:of\s+(?:the|its|their|these|those|our|your|his|her)\s+)?",
+                       re.IGNORECASE)
+_SPELLED_ANY_CASE = re.compile(_SPELLED.pattern, re.IGNORECASE)
+_PARTITIVE = re.compile(r"\s+of\s+(?:you|them|us|those|these|the|its|their|whom)\b",
+                        re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,;:.!?()\"“”—–]\s")
+_AROUND = (3, 4)  # words before and after a number that may say what it counts
+COUNTED_SIMILARITY = 0.6
 _TIME_WORDS = frozenset(  # "may" left out: far more often the verb
     "january february march april june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow "
@@ -113,6 +131,10 @@ class SentenceChecker:
         self._numbers, self._words = _numbers(support, totals=True), _words(support)
         self.wants = asks_for(question)
         self._question_quantities = _quantities(question)
+        self._counted = counted_noun(question) if self.wants == "count" else None
+        first = _WH.search(question)
+        self._person = bool(self.wants == "name" and first
+                            and _PERSON_PHRASE.match(question, first.start()))
         if self.wants in ("count", "money"):  # "how many states (May 12 briefing)?": 12 states
             self._question_quantities -= _numbers(" ".join(_DATE.findall(question)))
         self._passages = passages
@@ -172,9 +194,13 @@ class SentenceChecker:
     def answers_the_kind(self, body: str, cited: tuple[int, ...] = ()) -> bool:
         """False when the question asks for a count, a sum of money (with its currency) or a
         time (a time word, a year, a date, or a number of time units) and the sentence states
-        none that the question does not already contain; or asks who said something and the
-        sentence names no speaker of the labelled passages it cites (1-based)."""
-        if self.wants in (None, "name"):
+        none that the question does not already contain; or asks how many of something and
+        no new number counts it; or asks who said something and the sentence names no speaker
+        of the labelled passages it cites (1-based); or asks for a name that the passages it
+        cites do not say (see _named)."""
+        if self.wants == "name":
+            return self._named(body, cited)
+        if self.wants is None:
             return True
         if self.wants == "speaker":
             speakers = [names for n in cited
@@ -185,7 +211,44 @@ class SentenceChecker:
             return bool(_times(body) - self._question_quantities)
         if self.wants == "money" and not _MONEY.search(body):
             return False
-        return bool(_numbers(body) - self._question_quantities)
+        if not _numbers(body) - self._question_quantities:
+            return False
+        return self._counted is None or self._counts(body)
+
+    def _named(self, body: str, cited: tuple[int, ...]) -> bool:
+        """The sentence names something the question does not (a title such as "Secretary" or
+        a label such as "Question" names nobody), and a passage it cites says that name in its
+        words or as its speaker, not only in its title. A "which …" sentence may name nothing
+        ("apartments at NATO headquarters"); a "who …" one may not."""
+        new = _names(body, first=True) - self._question_names - NOT_NAMES
+        if not new:
+            return not self._person
+        said: set[str] = set()
+        for n in cited:
+            said |= _words(f"{self._passages[n - 1].text} {self._passages[n - 1].speaker or ''}")
+        return not cited or bool(new & said)
+
+    def _counts(self, body: str) -> bool:
+        """A number of the sentence that the question does not state counts what the question
+        asks how many of: that word, or one close to it, is among the words around it (in the
+        same clause), or "of you", "of them"… follows it."""
+        assert self._counted is not None
+        around: list[str] = []
+        for match in [*_NUMBER.finditer(body), *_SPELLED_ANY_CASE.finditer(body)]:
+            if not _numbers(match.group(0)) - self._question_quantities:
+                continue
+            if _PARTITIVE.match(body, match.end()):
+                return True
+            before = _CLAUSE_END.split(body[:match.start()])[-1].split()[-_AROUND[0]:]
+            after = _CLAUSE_END.split(body[match.end():])[0].split()[:_AROUND[1]]
+            around += [w for w in map(_plain_word, before + after)
+                       if w and w not in STOPWORDS and not _numbers(w)]
+        if stem(self._counted) in {stem(w) for w in around}:
+            return True
+        if not around:
+            return False
+        vectors = normalised(self._embed([self._counted, *dict.fromkeys(around)]))
+        return bool((vectors[1:] @ vectors[0]).max() >= COUNTED_SIMILARITY)
 
     def _support(self, body: str, vector: np.ndarray, n: int) -> tuple[float, float]:
         words = set(terms(body))
@@ -215,6 +278,27 @@ def asks_for(question: str) -> str | None:
     if _TIME_PHRASE.match(question, first.start()):
         return "time"
     return "name" if _NAME_PHRASE.match(question, first.start()) else None
+
+
+def counted_noun(question: str) -> str | None:
+    """What a "how many …" question counts ("how many wind towers a year" -> towers);
+    None for other questions, or when no plural follows ("how many people")."""
+    first = _WH.search(question)
+    found = _HOW_MANY.match(question, first.start()) if first else None
+    if found is None:
+        return None
+    run = []
+    for word in re.findall(r"[\w’'\-]+", question[found.end():])[:5]:
+        if word.lower() in STOPWORDS:
+            break
+        run.append(word)
+    plurals = [w.lower() for w in run if len(w) > 3 and w.lower().endswith("s")
+               and not w.lower().endswith("ss") and not w.isupper()]
+    return plurals[-1] if plurals else None
+
+
+def _plain_word(word: str) -> str:
+    return word.strip(".,;:!?()[]\"'“”‘’—–-$").lower()
 
 
 def _times(text: str) -> set[str]:
@@ -279,11 +363,12 @@ def _value(words: list[str]) -> int:
     return total + current
 
 
-def _names(text: str) -> set[str]:
-    """Capitalised words after the first word, as comparable terms."""
+def _names(text: str, first: bool = False) -> set[str]:
+    """Capitalised words after the first word (with first, the first one too), as comparable
+    terms."""
     found = set()
     for match in _NAME.finditer(text):
-        if match.start() == 0:
+        if match.start() == 0 and not first:
             continue
         word = match.group(0).lower()
         if word not in STOPWORDS and len(word) > 1:

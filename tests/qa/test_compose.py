@@ -8,8 +8,8 @@ from podium.config import CitationSettings
 from podium.providers.fake import FakeEmbedding
 from podium.qa.citations import MARKER, says_no_answer
 from podium.qa.compose import Composer
-from podium.qa.evidence import Passage, normalised
-from podium.qa.support import SentenceChecker, asks_for
+from podium.qa.evidence import Embed, Passage, normalised
+from podium.qa.support import SentenceChecker, asks_for, counted_noun
 
 TEXT = ("Kuleba said the summit in Vilnius will decide on ammunition for Ukraine. "
         "Blinken said Sweden joined the alliance in March. "
@@ -246,3 +246,69 @@ def test_numbers_spelled_out_in_the_evidence_ground_the_same_numbers_in_digits()
     assert checker.check("15,000 athletes from 21 states took part", [1]).reason != "ungrounded"
     assert checker.check("They won 231 total medals at the Games", [1]).reason == "ungrounded"
     assert checker.answers_the_kind("They won 230 total medals")
+
+
+@pytest.mark.parametrize(("question", "counted"), [
+    ("How many wind towers a year will the Arcosa factory turn out?", "towers"),
+    ("How many Bipartisan Infrastructure Law projects did Landrieu expect?", "projects"),
+    ("How many members sat on the Group of Experts?", "members"),
+    ("To how many states did the waiver apply?", "states"),
+    ("How many of the athletes had served in the armed forces?", "athletes"),
+    ("How many people came?", None),  # no plural to go by: any new number will do
+    ("How much did prices rise?", None),
+    ("Which city hosts the summit?", None),
+])
+def test_a_how_many_question_counts_its_last_plural(question: str, counted: str | None
+                                                    ) -> None:
+    assert counted_noun(question) == counted
+
+
+def _counter(question: str, embed: Embed = EMBED.get_text_embedding_batch) -> SentenceChecker:
+    vectors = normalised(embed([p.text for p in PASSAGES]))
+    return SentenceChecker(question, PASSAGES, embed, vectors, CitationSettings())
+
+
+def test_a_count_answer_must_count_what_the_question_counts() -> None:
+    towers = _counter("How many wind towers a year will the factory turn out?")
+    assert towers.answers_the_kind("The factory will make 300 wind towers a year")
+    assert towers.answers_the_kind("The number of towers will be three hundred")
+    assert not towers.answers_the_kind(
+        "Arcosa has received $1.1 billion in orders for new wind towers")
+    assert not towers.answers_the_kind("The plant will create 250 new good-paying jobs")
+    assert not towers.answers_the_kind("It makes towers. It employs 250 people")
+    visitors = _counter("How many visitors had signed the pledge?")
+    assert not visitors.answers_the_kind("The president spoke at the 77th session")
+    assert _counter("How many of the athletes had served?").answers_the_kind(
+        "28 of you have worn a uniform")
+    assert _counter("How many people came?").answers_the_kind("Some 500 came")
+
+
+def test_a_count_may_use_a_word_close_to_the_questions() -> None:
+    axes = {"troops": [1.0, 0.0, 0.0], "soldiers": [0.9, 0.2, 0.0]}
+
+    def embed(texts: list[str]) -> list[list[float]]:  # words near or far by design
+        return [axes.get(t, [0.0, 0.3, 1.0]) for t in texts]
+
+    troops = _counter("How many troops were sent?", embed)
+    assert troops.answers_the_kind("They sent 500 soldiers")
+    assert not troops.answers_the_kind("They sent 500 trucks")
+
+
+def test_a_name_answer_must_be_said_in_a_passage_it_cites_not_only_its_title() -> None:
+    passages = [Passage("d3", "Secretary Blinken’s interview", None, "QUESTION", 0, 40,
+                        "Our own UN ambassador said such bombs have no place.", 0.6, 0.5),
+                _passage(PASSAGES[0].text, "FOREIGN MINISTER KULEBA")]
+    vectors = normalised(EMBED.get_text_embedding_batch([p.text for p in passages]))
+
+    def checker(question: str) -> SentenceChecker:
+        return SentenceChecker(question, passages, EMBED.get_text_embedding_batch, vectors,
+                               CitationSettings())
+
+    who = checker("What is the name of the UN ambassador who said bombs have no place?")
+    assert not who.answers_the_kind("The ambassador is Secretary Blinken", (1,))
+    assert not who.answers_the_kind("Question: “Our own UN ambassador said so”", (1,))
+    assert who.answers_the_kind("It was Kuleba", (2,))  # the speaker of what it cites
+    assert who.answers_the_kind("It was Blinken", ())  # nothing cited: nothing to check
+    which = checker("Which weapons do bombs have no place among?")
+    assert which.answers_the_kind("They have no place on the battlefield", (1,))
+    assert not which.answers_the_kind("They have no place in Blinken’s view", (1,))
