@@ -9,7 +9,7 @@ from podium.providers.fake import FakeEmbedding
 from podium.qa.citations import MARKER, says_no_answer
 from podium.qa.compose import Composer
 from podium.qa.evidence import Embed, Passage, normalised
-from podium.qa.support import SentenceChecker, asks_for, counted_noun
+from podium.qa.support import SentenceChecker, Verdict, asks_for, counted_noun
 
 TEXT = ("Kuleba said the summit in Vilnius will decide on ammunition for Ukraine. "
         "Blinken said Sweden joined the alliance in March. "
@@ -312,3 +312,22 @@ def test_a_name_answer_must_be_said_in_a_passage_it_cites_not_only_its_title() -
     which = checker("Which weapons do bombs have no place among?")
     assert which.answers_the_kind("They have no place on the battlefield", (1,))
     assert not which.answers_the_kind("They have no place in Blinken’s view", (1,))
+
+
+def test_a_count_restating_the_question_is_kept_when_its_passage_counts_the_same_thing(
+        ) -> None:
+    medals = "Two hundred and thirty total medals were won at this year’s Games."
+    banned = "Cluster munitions are banned by more than 100 countries in the world today."
+    passages = [Passage("d2", "Remarks", None, "THE PRESIDENT", 0, len(medals), medals, 0.6, 0.5),
+                Passage("d3", "Interview", None, "QUESTION", 0, len(banned), banned, 0.6, 0.5)]
+    vectors = normalised(EMBED.get_text_embedding_batch([p.text for p in passages]))
+
+    def check(question: str, sentence: str, cited: int) -> Verdict:
+        return SentenceChecker(question, passages, EMBED.get_text_embedding_batch, vectors,
+                               CitationSettings()).check(sentence, [cited])
+
+    assert check("How many total medals were won at this year’s Games?",
+                 "230 total medals were won at this year’s Games", 1).kept
+    question = "How many cluster munitions rounds are banned in the world today?"
+    assert check(question, "100 cluster munitions rounds are banned in the world today",
+                 2).reason == "echo"
