@@ -81,11 +81,8 @@ def test_extractive_answers_with_real_embeddings(real_app: Podium) -> None:
       ["3 April 2024", "April 3, 2024", "April 3"]),
      ("Which rocket system was more ammunition announced for in the new U.S. package?",
       ["HIMARS"]),
-     pytest.param(
-         "What weapons did Blinken say the President decided to provide to Ukraine as a stopgap?",
-         ["cluster munition"], marks=pytest.mark.xfail(
-             strict=False, reason="since the rescorer, the 1.5B writer answers from the HIMARS "
-                                  "passage; the seed eval tracks it (q29, q54)"))],
+     ("What weapons did Blinken say the President decided to provide to Ukraine as a stopgap?",
+      ["cluster munition"])],
 )
 def test_local_model_answers_known_questions_with_exact_citations(
         real_app: Podium, question: str, key_facts: list[str]) -> None:
