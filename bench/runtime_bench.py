@@ -11,6 +11,8 @@ Run (on a quiet machine; ~10 questions take a few minutes):
   .venv/bin/python bench/runtime_bench.py [--questions 10] [--runtimes xllamacpp,ik_llama]
   .venv/bin/python bench/runtime_bench.py --variant six:retrieval.evidence_sentences=6 \
       --variant eight:retrieval.evidence_sentences=8 --out bench/results/evidence_sentences.json
+  .venv/bin/python bench/runtime_bench.py --eval-set eval/wide.jsonl --data-dir .podium/wide \
+      --variant six:retrieval.evidence_sentences=6 --variant eight:retrieval.evidence_sentences=8
 """
 
 from __future__ import annotations
@@ -55,10 +57,10 @@ class EvaluatedTokens(logging.Handler):
             self.counts.append({"prompt": int(m.group(1)), "evaluated": int(m.group(2))})
 
 
-def questions(n: int) -> list[str]:
+def questions(n: int, eval_set: Path = EVAL_SET) -> list[str]:
     """The first n answerable questions of the seed eval set (unanswerable ones never reach
     the model), then one more to warm up with."""
-    cases = [json.loads(line) for line in EVAL_SET.read_text().splitlines() if line.strip()]
+    cases = [json.loads(line) for line in eval_set.read_text().splitlines() if line.strip()]
     return [c["question"] for c in cases if c["type"] != "unanswerable"][:n + 1]
 
 
@@ -178,16 +180,22 @@ def main() -> None:
                         metavar="NAME:KEY=VALUE[,KEY=VALUE…]",
                         help="settings to compare instead of runtimes (dotted keys, e.g. "
                              "retrieval.evidence_sentences=8); the first is the baseline")
+    parser.add_argument("--eval-set", type=Path, default=EVAL_SET,
+                        help="the questions: its answerable cases, in order")
+    parser.add_argument("--data-dir", type=Path,
+                        help="an index to ask (left unchanged); default: a new one of the seed "
+                             "corpus")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "runtime.json")
     args = parser.parse_args()
     variants: dict[str, Overrides] = dict(args.variant) or {
         r: {"llm.runtime": r} for r in args.runtimes.split(",")}
     names = list(variants)
-    *asked, warm_up = questions(args.questions)
+    *asked, warm_up = questions(args.questions, args.eval_set)
     load_before, omp_wait_policy = os.getloadavg(), os.environ.get("OMP_WAIT_POLICY")
-    data_dir = Path(tempfile.mkdtemp(prefix="podium-runtime-bench-"))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="podium-runtime-bench-"))
     apps = {names[0]: app_for(variants[names[0]], data_dir)}  # models load at the first question
-    apps[names[0]].ingest([SEED], progress=False)
+    if args.data_dir is None:
+        apps[names[0]].ingest([SEED], progress=False)
     apps.update({n: app_for(variants[n], data_dir) for n in names[1:]})
 
     cold = {n: cold_ask(n, variants[n], data_dir, asked[0]) for n in names}

@@ -19,6 +19,8 @@ _ABBREVIATIONS = frozenset(
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+_PHRASE_WORD = re.compile(r"\w+")
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during each
@@ -59,6 +61,22 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
             cursor = match.end()
         out.extend(_trimmed(text, cursor, p_end))
     return out
+
+
+def quoted_phrases(question: str) -> list[str]:
+    """The words a question quotes, lower-cased, two words or more ('who said "our team is
+    make-believe"?' -> "our team is make believe")."""
+    phrases = []
+    for match in _QUOTED.finditer(question):
+        words = _PHRASE_WORD.findall((match.group(1) or match.group(2)).lower())
+        if len(words) > 1:
+            phrases.append(" ".join(words))
+    return list(dict.fromkeys(phrases))
+
+
+def says_phrase(text: str, phrase: str) -> bool:
+    """The text has the phrase's words in a row (case and punctuation aside)."""
+    return f" {phrase} " in f" {' '.join(_PHRASE_WORD.findall(text.lower()))} "
 
 
 def terms(text: str) -> list[str]:

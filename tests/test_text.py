@@ -2,6 +2,8 @@ from podium.text import (
     count_tokens,
     lone_surrogate,
     paragraphs,
+    quoted_phrases,
+    says_phrase,
     sentences,
     shorten,
     stem,
@@ -48,3 +50,12 @@ def test_shorten_cuts_between_words_or_not_at_all() -> None:
 def test_lone_surrogate_finds_invalid_unicode_only() -> None:
     assert lone_surrogate("ok \U0001f600") is None
     assert lone_surrogate("ab\udcff") == 2 and lone_surrogate("\ud800x") == 0
+
+
+def test_quoted_phrases_and_saying_them() -> None:
+    question = 'Who said "our team is make-believe" and “Time is of the essence.”, not "Go"?'
+    assert quoted_phrases(question) == ["our team is make believe", "time is of the essence"]
+    assert quoted_phrases("Who said it's the team's call?") == []
+    assert says_phrase("Although his team is real, our team is Make-Believe.",
+                       "our team is make believe")
+    assert not says_phrase("our team is make-believer", "our team is make believe")

@@ -21,13 +21,14 @@ import numpy as np
 from podium.config import RetrievalSettings
 from podium.qa.guard import addresses_the_model
 from podium.qa.premise import unmentioned
-from podium.text import sentences, terms
+from podium.text import quoted_phrases, says_phrase, sentences, terms
 from podium.vectorstore.chroma import Hit
 from podium.vectorstore.docstore import DocumentStore, StoredDocument
 
 MIN_UNIT_WORDS = 8
 OVERLAP_WEIGHT = 0.5
 PART_UNITS = 2  # each part of a multi-part question keeps its best units
+QUOTED = 2  # units saying the words a question quotes that come first
 CONTEXT_UNITS = 2  # the best passages that run on into the sentences after them
 CONTEXT_WORDS = 70
 _LABEL = re.compile(r"\s*:\s*")
@@ -87,9 +88,9 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
                     parts: Sequence[tuple[str, list[float]]] = (),
                     rescore: Rescore | None = None, candidates: int = 16) -> Evidence:
     """Split the hits into sentence units, score them against the question, keep the best.
-    With parts (a multi-part question's parts and their embeddings), each part's best units
-    are kept first, so that every part has evidence. With a rescorer, the best `candidates`
-    units are re-ranked by it first."""
+    Units that say words the question quotes come first. With parts (a multi-part question's
+    parts and their embeddings), each part's best units are kept next, so that every part has
+    evidence. With a rescorer, the best `candidates` units are re-ranked by it first."""
     docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
     texts = {doc_id: doc.text for doc_id, doc in docs.items() if doc is not None}
     units = _units(hits, docs)
@@ -101,7 +102,10 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
     if rescore is not None:
         ranked = _rescored(question, ranked[:candidates], scored, rescore) + ranked[candidates:]
-    chosen: list[int] = []
+    # a sentence saying words the question quotes ('who said "…"?') is the evidence asked for
+    quoted = quoted_phrases(question)
+    first = [i for i in ranked if any(says_phrase(units[i].text, q) for q in quoted)][:QUOTED]
+    chosen = list(first)
     if len(parts) > 1:
         for part, embedding in parts:
             by_part, _ = _scored(part, embedding, units, vectors, bags)
@@ -110,7 +114,7 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
         limit += len(parts)
     chosen += [i for i in ranked if i not in chosen][: limit - len(chosen)]
     position = {i: n for n, i in enumerate(ranked)}
-    chosen.sort(key=position.__getitem__)
+    chosen.sort(key=lambda i: (i not in first, position[i]))
     found: set[str] = set().union(*(bags[i] for i in chosen))
     total = sum(weights.values()) or 1.0
     coverage = sum(w for t, w in weights.items() if t in found) / total if weights else 0.0

@@ -16,7 +16,7 @@ import numpy as np
 from podium.config import RetrievalSettings
 from podium.embedcache import EmbeddingCache
 from podium.errors import PodiumError
-from podium.text import STOPWORDS, lone_surrogate, shorten
+from podium.text import STOPWORDS, lone_surrogate, quoted_phrases, shorten
 from podium.vectorstore.chroma import ChunkIndex, Hit
 from podium.vectorstore.docstore import DocumentStore, Scope
 
@@ -85,10 +85,13 @@ class Retrieval:
 
 
 def keyword_terms(question: str) -> list[str]:
-    """The words of a question worth matching: no stopwords, no lone letters."""
+    """What the keyword search matches: the words a question quotes, each as one phrase (the
+    rarest of strings, so the search keeps it); then its words worth matching: no stopwords,
+    no lone letters."""
     words = (w.lower() for w in _TOKEN.findall(question))
-    return [w for w in dict.fromkeys(words)
-            if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return [*quoted_phrases(question),
+            *(w for w in dict.fromkeys(words)
+              if w not in STOPWORDS and (len(w) > 1 or w.isdigit()))]
 
 
 class HybridRetriever:

