@@ -77,3 +77,36 @@ def test_keyword_search_ranks_only_the_rarest_words_within_max_rows(tmp_path: Pa
     assert found(["president", "said"], 10) == set()  # nothing rare enough: left to vectors
     assert found(["president"], 31) == set(range(31))
     store.close()
+
+
+def test_keyword_search_ranks_alike_with_and_without_rows_to_leave_out(tmp_path: Path) -> None:
+    """With nothing to leave out, the FTS index ranks alone and only the best rows are read;
+    a pending document (an ingest under way) or a scope filters row by row instead. Both give
+    the same chunks in the same order, and a pending document's chunks are never found."""
+    from podium.ingest.chunking import Chunk
+    from podium.vectorstore.docstore import Scope, StoredDocument
+
+    store = DocumentStore(tmp_path / "podium.db")
+
+    def add(doc_id: str, bodies: list[str], complete: bool = True) -> None:
+        chunks, at = [], 0
+        for i, body in enumerate(bodies):
+            chunks.append(Chunk(doc_id, i, at, at + len(body), None, body))
+            at += len(body) + 1
+        store.begin(StoredDocument(doc_id, "s", "h", "pending", "T", None, [], {},
+                                   "\n".join(bodies), 0), chunks)
+        if complete:
+            store.complete(doc_id, len(chunks))
+
+    for d in range(4):
+        add(f"d{d}", [f"Kuleba {'asked for ammunition ' * (i % 3 + 1)}in part {d}.{i}"
+                      for i in range(6)])
+    words = ["ammunition", "kuleba"]
+    fast = [(c.doc_id, c.index) for c in store.keyword_search(words, 7)]
+    everything = Scope(doc_ids=frozenset(f"d{d}" for d in range(4)))
+    assert [(c.doc_id, c.index) for c in store.keyword_search(words, 7, everything)] == fast
+    assert len(fast) == 7 and fast[0][1] % 3 == 2  # the chunks saying it three times first
+
+    add("late", ["Kuleba asked for ammunition " * 5], complete=False)
+    assert [(c.doc_id, c.index) for c in store.keyword_search(words, 7)] == fast
+    store.close()
