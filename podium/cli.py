@@ -220,11 +220,13 @@ def _chat(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 def _show(events: Any) -> None:
     """Print an answer stream as it arrives, then its citations."""
-    from podium.qa.schema import Delta, Done, Revised, Standalone
+    from podium.qa.schema import Delta, Done, Found, Revised, Standalone, found_line
 
     for event in events:
         if isinstance(event, Standalone):
             print(f"(asking: {event.question})", flush=True)
+        elif isinstance(event, Found) and not event.shown:
+            print(f"({found_line(event)})", flush=True)
         elif isinstance(event, Delta):
             print(event.text, end="", flush=True)
         elif isinstance(event, Revised):

@@ -40,7 +40,8 @@ def test_ask_streams_then_prints_numbered_citations_and_timing(
     assert "\n[1] Remarks: Secretary Blinken and Foreign Minister Kuleba — FOREIGN MINISTER " \
            "KULEBA" in out
     assert "“" in out
-    assert "first words after" in out and "[1]" in out.splitlines()[0]
+    assert out.startswith("(found 10 passages in 4 transcripts: Remarks: Secretary Blinken")
+    assert "first words after" in out and "[1]" in out.splitlines()[1]
 
 
 def test_chat_json_answers_follow_ups_line_by_line(fake_env: Path, seed_copy: Path,

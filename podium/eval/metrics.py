@@ -13,7 +13,7 @@ from podium.config import EvalSettings
 from podium.eval.dataset import TYPES, Case
 from podium.qa.citations import MARKER, marker_numbers
 
-STAGES = ("retrieve", "first_token", "generate", "total")
+STAGES = ("found", "retrieve", "first_token", "generate", "total")
 # Curly and other single quotes/primes -> ', double ones -> ", every dash and minus -> -.
 _CHARS = str.maketrans({
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`\u00b4", "'"),

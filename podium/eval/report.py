@@ -30,6 +30,8 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("invalid_marker_rate", "Invalid-marker rate", "rate"),
     ("abstention_precision", "Abstention precision", "rate"),
     ("abstention_recall", "Abstention recall", "rate"),
+    ("latency_found_p50_ms", "Passages found p50", "ms"),
+    ("latency_found_p95_ms", "Passages found p95", "ms"),
     ("latency_retrieve_p50_ms", "Retrieve p50", "ms"),
     ("latency_retrieve_p95_ms", "Retrieve p95", "ms"),
     ("latency_first_token_p50_ms", "First words p50", "ms"),
@@ -70,8 +72,9 @@ METHODS: tuple[tuple[str, str], ...] = (
     ("Abstention precision / recall", "positive class = abstained, relevant = unanswerable "
      "cases. Precision: abstentions on unanswerable cases / all abstentions (n/a when none). "
      "Recall: abstentions on unanswerable cases / unanswerable cases."),
-    ("Latency", "50th and 95th percentiles of the answer's timings_ms per stage (retrieve, "
-     "generate, total) over cases that got an answer, interpolating linearly between ranks."),
+    ("Latency", "50th and 95th percentiles of the answer's timings_ms per stage over cases "
+     "that got an answer, interpolating linearly between ranks: found (the question to the "
+     "retrieved passages shown), retrieve, first words, generate, total."),
     ("Failure stage", "for each failing case, the first stage that lost its key fact: "
      "retrieval (no source among the retrieved documents); evidence (retrieved, but the "
      "passages shown to the writer, with their speaker, title and date, do not hold the key "

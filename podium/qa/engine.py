@@ -12,7 +12,7 @@ from podium.config import CitationSettings, RetrievalSettings
 from podium.errors import PodiumError
 from podium.qa.citations import MARKER, marker_numbers, says_no_answer
 from podium.qa.compose import Composer
-from podium.qa.evidence import Evidence, Rescore, changed_since, select_evidence
+from podium.qa.evidence import Evidence, Passage, Rescore, changed_since, select_evidence
 from podium.qa.generate import Generator, Turn, quote
 from podium.qa.parts import part_queries, question_parts
 from podium.qa.retrieve import Filters, HybridRetriever, Retrieval
@@ -21,6 +21,7 @@ from podium.qa.schema import (
     Delta,
     Done,
     Event,
+    Found,
     Revised,
     Source,
     Standalone,
@@ -68,14 +69,20 @@ class QAEngine:
 
     def stream(self, question: str, *, history: Sequence[Turn] = (),
                filters: Filters | None = None) -> Iterator[Event]:
-        """Answer one question as events: Standalone?, Delta…, Revised?, then Done."""
+        """Answer one question as events: Standalone?, Found (the retrieved chunks), Found
+        (the passages chosen, shown=True), Delta…, Revised?, then Done."""
         question = _checked(question)
         started = time.perf_counter()
         standalone = self._generator.condense(history, question) if history else question
         if history:
             yield Standalone(standalone)
         condensed = time.perf_counter()
-        retrieval, evidence = self.evidence(standalone, filters)
+        retrieval = self._retriever.retrieve(standalone, filters)
+        yield Found(self._chunk_sources(retrieval))
+        found = time.perf_counter()
+        retrieval, parts = self._with_parts(standalone, filters, retrieval)
+        evidence = self._select(standalone, retrieval, parts)
+        yield Found(_sources(evidence.passages), shown=True)
         retrieved = time.perf_counter()
         abstained = evidence.should_abstain(self._settings)
         logger.info("evidence: best similarity %.3f, coverage %.2f, unmentioned %s, abstain=%s",
@@ -116,7 +123,8 @@ class QAEngine:
             yield Revised(text) if first else Delta(text)
             first = first or time.perf_counter()
         done = time.perf_counter()
-        timings = {"retrieve": _ms(condensed, retrieved), "generate": _ms(retrieved, done),
+        timings = {"found": _ms(started, found), "retrieve": _ms(condensed, retrieved),
+                   "generate": _ms(retrieved, done),
                    "first_token": _ms(started, first or done), "total": _ms(started, done)}
         if history:
             timings["condense"] = _ms(started, condensed)
@@ -124,9 +132,7 @@ class QAEngine:
             question=question, answer=text, abstained=abstained, citations=citations,
             timings_ms=timings,
             models=dict(self._models), standalone_question=standalone,
-            sources=[Source(p.doc_id, p.title, p.date, p.speaker, p.text, p.start, p.end,
-                            round(p.score, 4), round(p.similarity, 4))
-                     for p in evidence.passages],
+            sources=_sources(evidence.passages),
             retrieved=list(dict.fromkeys(h.doc_id for h in retrieval.hits)),
             reply=reply,
         ))
@@ -134,7 +140,13 @@ class QAEngine:
     def evidence(self, question: str, filters: Filters | None) -> tuple[Retrieval, Evidence]:
         """Retrieve for the question and, when it asks several things, for each part too;
         then pick the sentences that answer it (each part's best ones first)."""
-        retrieval = self._retriever.retrieve(question, filters)
+        retrieval, parts = self._with_parts(question, filters,
+                                            self._retriever.retrieve(question, filters))
+        return retrieval, self._select(question, retrieval, parts)
+
+    def _with_parts(self, question: str, filters: Filters | None, retrieval: Retrieval
+                    ) -> tuple[Retrieval, list[tuple[str, list[float]]]]:
+        """The question's retrieval joined by each part's hits, and the parts' embeddings."""
         hits, parts = list(retrieval.hits), []
         if len(split := question_parts(question)) > 1:
             seen = {h.key for h in hits}
@@ -143,11 +155,22 @@ class QAEngine:
                 hits += [h for h in found.hits if h.key not in seen]
                 seen |= {h.key for h in found.hits}
                 parts.append((query, found.embedding))
-        evidence = select_evidence(question, hits, self._docstore,
-                                   self._settings.evidence_sentences, self._retriever.embed,
-                                   retrieval.embedding, parts, self._rescore,
-                                   self._settings.rescore_candidates)
-        return replace(retrieval, hits=hits), evidence
+        return replace(retrieval, hits=hits), parts
+
+    def _select(self, question: str, retrieval: Retrieval,
+                parts: list[tuple[str, list[float]]]) -> Evidence:
+        return select_evidence(question, list(retrieval.hits), self._docstore,
+                               self._settings.evidence_sentences, self._retriever.embed,
+                               retrieval.embedding, parts, self._rescore,
+                               self._settings.rescore_candidates)
+
+    def _chunk_sources(self, retrieval: Retrieval) -> list[Source]:
+        """The retrieved chunks as sources, score = similarity (shown before any passage is
+        chosen)."""
+        titles = self._docstore.titles(h.doc_id for h in retrieval.hits)
+        return [Source(h.doc_id, *titles.get(h.doc_id, (h.doc_id, None)), h.speaker, h.text,
+                       h.start, h.end, round(h.similarity, 4), round(h.similarity, 4))
+                for h in retrieval.hits]
 
     def _composer(self, question: str, evidence: Evidence) -> Composer:
         # select_evidence cut every passage from its stored text: every quote is verbatim
@@ -184,6 +207,11 @@ class QAEngine:
             return (f"No indexed transcript matches the filters ({filters.describe()}). "
                     "Widen or remove them.")
         return abstention_text(question, evidence.unmentioned)
+
+def _sources(passages: Sequence[Passage]) -> list[Source]:
+    return [Source(p.doc_id, p.title, p.date, p.speaker, p.text, p.start, p.end,
+                   round(p.score, 4), round(p.similarity, 4)) for p in passages]
+
 
 def _checked(question: str) -> str:
     question = question.strip()

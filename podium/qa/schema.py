@@ -75,6 +75,37 @@ class Standalone:
 
 
 @dataclass(frozen=True)
+class Found:
+    """Stream event, before any answer text: what the searches found. First the retrieved
+    chunks (score = similarity: their cosine to the question), right after the searches; then,
+    with shown=True, the passages chosen for the model to answer from. Each replaces the last."""
+
+    sources: list[Source]
+    shown: bool = False
+
+    @property
+    def transcripts(self) -> list[Source]:
+        """The first source of each transcript, in order."""
+        first: dict[str, Source] = {}
+        for source in self.sources:
+            first.setdefault(source.doc_id, source)
+        return list(first.values())
+
+
+def found_line(found: Found, titles: int = 3) -> str:
+    """One line on what was found: "found 8 passages in 3 transcripts: A (date); B; C"."""
+    if not found.sources:
+        return "no passage found"
+    docs = found.transcripts
+    named = "; ".join(s.title + (f" ({s.date})" if s.date else "") for s in docs[:titles])
+    more = f" and {len(docs) - titles} more" if len(docs) > titles else ""
+    passages = "passage" if len(found.sources) == 1 else "passages"
+    transcripts = "transcript" if len(docs) == 1 else "transcripts"
+    return (f"found {len(found.sources)} {passages} in {len(docs)} {transcripts}: "
+            f"{named}{more}")
+
+
+@dataclass(frozen=True)
 class Delta:
     """Stream event: append this text to the answer shown."""
 
@@ -95,7 +126,7 @@ class Done:
     answer: Answer
 
 
-Event = Standalone | Delta | Revised | Done
+Event = Standalone | Found | Delta | Revised | Done
 
 
 def final_answer(events: Iterable[Event]) -> Answer:

@@ -21,7 +21,7 @@ from podium.app import Conversation, Podium
 from podium.errors import PodiumError
 from podium.feedback import FeedbackStore
 from podium.qa.retrieve import Filters
-from podium.qa.schema import Answer, Citation, Delta, Done, Revised, Standalone
+from podium.qa.schema import Answer, Citation, Delta, Done, Found, Revised, Standalone, found_line
 from podium.ui import render
 from podium.ui.render import Turn
 from podium.vectorstore.docstore import DocumentInfo
@@ -81,6 +81,11 @@ class ChatPage:
             for event in state.conversation.stream(question):
                 if isinstance(event, Standalone):
                     turn.standalone = event.question
+                elif isinstance(event, Found):
+                    turn.found = found_line(event)
+                    yield (render.conversation(state.turns), state, gr.skip(),
+                           render.found(event), "")
+                    continue
                 elif isinstance(event, Delta):
                     turn.text += event.text
                 elif isinstance(event, Revised):

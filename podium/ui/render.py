@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from html import escape
 
 from podium.qa.citations import MARKER
-from podium.qa.schema import Answer, Citation
+from podium.qa.schema import Answer, Citation, Found, Source
 from podium.vectorstore.docstore import StoredDocument
 
 _MARKDOWN_PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
@@ -23,6 +23,7 @@ class Turn:
     state: str = "streaming"  # streaming | done | abstained | error
     answer: Answer | None = None
     standalone: str = ""
+    found: str = ""  # what the searches found, shown until the answer is done
 
 
 def _answer_text(text: str) -> str:
@@ -59,6 +60,8 @@ def conversation(turns: list[Turn]) -> str:
         parts.append(f'<div class="question">{escape(turn.question)}</div>')
         if turn.standalone and turn.standalone != turn.question:
             parts.append(f'<div class="standalone">asked as: {escape(turn.standalone)}</div>')
+        if turn.found and turn.state == "streaming":
+            parts.append(f'<div class="found">{escape(turn.found)}</div>')
         parts.append(f'<div class="answer" data-state="{turn.state}">'
                      f'<div class="text">{_answer_text(turn.text)}</div>')
         if turn.answer is not None and turn.answer.citations:
@@ -102,20 +105,33 @@ def sources(answer: Answer | None) -> str:
     """The passages the model was shown, with their scores."""
     if answer is None or not answer.sources:
         return '<div class="empty">The passages used for the latest answer appear here.</div>'
-    rows = "".join(
+    return _source_table(answer.sources)
+
+
+def found(event: Found) -> str:
+    """While an answer is written: the chunks the searches found, then the passages chosen."""
+    if not event.sources:
+        return '<div class="empty">No passage found.</div>'
+    what = ("Passages chosen for the answer being written" if event.shown
+            else "Found by the searches; choosing passages")
+    return f'<div class="found-head">{what}</div>' + _source_table(event.sources)
+
+
+def _source_table(rows: list[Source]) -> str:
+    body = "".join(
         f"<tr><td>{i}</td><td>{s.score:.3f}</td><td>{s.similarity:.3f}</td>"
         f"<td>{escape(s.speaker or '')}</td><td>{escape(s.title)}</td>"
         f'<td class="quote">{escape(s.quote)}</td></tr>'
-        for i, s in enumerate(answer.sources, start=1))
+        for i, s in enumerate(rows, start=1))
     return ('<table class="sources"><thead><tr><th>#</th><th>score</th><th>similarity</th>'
-            f"<th>speaker</th><th>transcript</th><th>passage</th></tr></thead>{rows}</table>")
+            f"<th>speaker</th><th>transcript</th><th>passage</th></tr></thead>{body}</table>")
 
 
 CSS = """
 #conversation, #viewer, #lib-text {overflow-y: auto !important;}
 #conversation .turn {margin: 0 0 1.2em 0;}
 #conversation .question {font-weight: 600; margin-bottom: .3em;}
-#conversation .standalone {font-size: .85em; opacity: .7;}
+#conversation .standalone, #conversation .found {font-size: .85em; opacity: .7;}
 #conversation .answer .text {white-space: pre-wrap;}
 #conversation .answer[data-state="abstained"] .text {font-style: italic;}
 #conversation .answer[data-state="error"] .text {color: #b00020;}

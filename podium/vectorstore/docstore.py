@@ -346,6 +346,16 @@ class DocumentStore:
         return StoredDocument(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]),
                               json.loads(row[7]), row[8], row[9])
 
+    def titles(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """(title, date) of each of these documents that is stored, without their text."""
+        wanted = list(dict.fromkeys(doc_ids))
+        if not wanted:
+            return {}
+        rows = self._conn.execute(
+            "SELECT doc_id, title, date FROM documents "
+            f"WHERE doc_id IN ({','.join('?' * len(wanted))})", wanted)
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     def listing(self) -> list[DocumentInfo]:
         """Every document's metadata, without its text, by doc_id."""
         rows = self._conn.execute(

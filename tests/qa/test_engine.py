@@ -7,6 +7,7 @@ from podium.app import Podium, build_app
 from podium.errors import PodiumError
 from podium.providers.fake import FakeLLM
 from podium.qa.generate import LLMGenerator
+from podium.qa.schema import Done, Found, found_line
 from tests.conftest import fake_settings
 
 
@@ -31,7 +32,8 @@ def test_answer_cites_exact_words_in_the_json_contract(seeded: Podium) -> None:
     assert not data["abstained"] and data["answer"].endswith("[1].")
     assert "ammunition" in data["citations"][0]["quote"]
     assert data["citations"][0]["speaker"] == "FOREIGN MINISTER KULEBA"
-    assert set(data["timings_ms"]) == {"retrieve", "generate", "first_token", "total"}
+    assert set(data["timings_ms"]) == {"found", "retrieve", "generate", "first_token", "total"}
+    assert data["timings_ms"]["found"] <= data["timings_ms"]["first_token"]
     assert data["models"] == {"llm": "fake", "embedding": "fake-bow-64"}
     _assert_exact(seeded, data)
     json.dumps(data)
@@ -126,3 +128,26 @@ def test_a_question_that_is_not_unicode_blames_the_question(seeded: Podium) -> N
         seeded.ask("What did Kuleba say \udcff?")
     assert "the question is not valid text" in caught.value.message
     assert "embedding" not in str(caught.value) and caught.value.hint
+
+
+def test_what_was_found_is_streamed_before_any_answer_text(seeded: Podium) -> None:
+    """The transcripts and chunks the searches found come first, then the passages the model
+    is shown (the answer's sources), and only then the answer's words."""
+    events = list(seeded.stream("What did Kuleba say about deliveries of ammunition?"))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[:2] == ["Found", "Found"] and kinds[2] == "Delta" and kinds[-1] == "Done"
+    chunks, passages, done = events[0], events[1], events[-1]
+    assert isinstance(chunks, Found) and isinstance(passages, Found)
+    assert isinstance(done, Done)
+    assert not chunks.shown and passages.shown
+    assert passages.sources == done.answer.sources
+    assert {s.doc_id for s in chunks.sources} == set(done.answer.retrieved)
+    for source in chunks.sources:  # whole chunks, at their exact offsets, with their titles
+        doc = seeded.docstore.get(source.doc_id)
+        assert doc is not None and doc.text[source.start:source.end] == source.quote
+        assert (source.title, source.date) == (doc.title, doc.date)
+    line = found_line(chunks)
+    assert line.startswith(f"found {len(chunks.sources)} passages in "
+                           f"{len(chunks.transcripts)} transcripts: ")
+    assert chunks.transcripts[0].title in line
+    assert found_line(Found([])) == "no passage found"

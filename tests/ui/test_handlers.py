@@ -48,6 +48,20 @@ def test_ask_streams_then_shows_citations_chips_and_sources(page: ChatPage) -> N
     assert "<table class=\"sources\">" in sources
 
 
+def test_what_was_found_shows_before_the_answer_is_written(page: ChatPage) -> None:
+    updates, session = _ask(page, QUESTION)
+    html, _, _, found, _ = updates[0]  # the searches are done; no answer text yet
+    assert '<div class="found">found 10 passages in 4 transcripts: Remarks: Secretary Blinken' \
+        in html
+    assert '<div class="text"></div>' in html
+    assert "Found by the searches" in found and found.count("<tr>") == 1 + 10
+    _, _, _, chosen, _ = updates[1]
+    answer = session.latest
+    assert answer is not None
+    assert "Passages chosen" in chosen and chosen.count("<tr>") == 1 + len(answer.sources)
+    assert '<div class="found">' not in updates[-1][0]  # gone once the answer is done
+
+
 def test_clicking_a_chip_marks_the_exact_quote_in_its_transcript(page: ChatPage) -> None:
     updates, session = _ask(page, QUESTION)
     html = page.open_citation(updates[-1][2]["choices"][0], session)
