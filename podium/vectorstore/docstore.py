@@ -278,13 +278,14 @@ class DocumentStore:
         if scope is None and not self._conn.execute(
                 "SELECT 1 FROM documents WHERE status = 'pending' LIMIT 1").fetchone():
             # nothing to leave out row by row: rank in the FTS index alone and read the chunks
-            # of the best rows only (half the time of joining every matching row first)
+            # of the best rows only (half the time of joining every matching row first); a
+            # document an ingest begins meanwhile is still left out, at worst with fewer rows
             return [ChunkRef(r[0], r[1], r[2], r[3], r[4] or None, r[5], r[6])
                     for r in self._conn.execute(
                         f"SELECT {columns} FROM (SELECT rowid AS id, {bm25} AS score "
                         "FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) f "
                         "JOIN chunks c ON c.id = f.id JOIN documents d ON d.doc_id = c.doc_id "
-                        "ORDER BY f.score", (match, limit))]
+                        "WHERE d.status = 'complete' ORDER BY f.score", (match, limit))]
         sql = (f"SELECT {columns} FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
                "JOIN documents d ON d.doc_id = c.doc_id "
                "WHERE chunks_fts MATCH ? AND d.status = 'complete'")
