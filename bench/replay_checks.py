@@ -26,9 +26,8 @@ from podium.eval.dataset import Case, load_dataset
 from podium.eval.metrics import key_fact_reasons
 from podium.models import build_embedder
 from podium.qa.compose import Composer
-from podium.qa.engine import QAEngine
+from podium.qa.engine import settle
 from podium.qa.evidence import Embed, Passage, normalised
-from podium.qa.generate import quote
 from podium.qa.support import SentenceChecker
 
 
@@ -42,19 +41,13 @@ def replay(ask: dict[str, Any], embed: Embed, settings: Any) -> tuple[str, bool]
     vectors = normalised(embed([p.text for p in passages]))
     question = ask["standalone_question"]
 
-    def composed(text: str) -> Composer:
-        composer = Composer(SentenceChecker(question, passages, embed, vectors, settings),
-                            passages)
-        composer.feed(text)
-        composer.close()
-        return composer
+    def fresh() -> Composer:
+        return Composer(SentenceChecker(question, passages, embed, vectors, settings), passages)
 
-    composer = composed(reply)
-    outcome = QAEngine._outcome(composer)
-    if outcome == "fallback":
-        n = QAEngine._fallback_passage(composer)
-        composer = composed(quote(n, passages[n - 1]))
-        outcome = QAEngine._outcome(composer)
+    written = fresh()
+    written.feed(reply)
+    written.close()
+    composer, outcome = settle(written, fresh)
     return (composer.text, False) if outcome == "answer" else ("", True)
 
 

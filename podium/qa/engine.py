@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from podium.config import CitationSettings, RetrievalSettings
@@ -98,16 +98,11 @@ class QAEngine:
             if shown := composer.close():
                 first = first or time.perf_counter()
                 yield Delta(shown)
-            outcome = self._outcome(composer)
             reply = composer.reply
-            if outcome == "fallback":
-                n = self._fallback_passage(composer)
-                composer = self._composer(standalone, evidence)
-                composer.feed(quote(n, evidence.passages[n - 1]))
-                composer.close()
-                outcome = self._outcome(composer)
-                if outcome == "answer":
-                    yield Revised(composer.text)
+            written = composer
+            composer, outcome = settle(composer, lambda: self._composer(standalone, evidence))
+            if composer is not written and outcome == "answer":
+                yield Revised(composer.text)  # the evidence quoted in place of the reply
             if outcome == "answer" and composer.drop(
                     changed_since(evidence.passages, self._docstore)):
                 # a cited transcript was replaced while the answer was written (an ingest
@@ -179,34 +174,43 @@ class QAEngine:
         return Composer(checker, evidence.passages)
 
     @staticmethod
-    def _outcome(composer: Composer) -> str:
-        """answer; abstain; or fallback: the reply has no sentence that passed its check, or
-        none that states the count or time the question asks for, or names the speaker of a
-        passage it cites when the question asks who said it; so quote the evidence instead
-        (checked the same way: a quote carries its speaker's name)."""
-        if says_no_answer(composer.reply):
-            return "abstain"
-        if not composer.kept:
-            return "fallback" if composer.verdicts else "abstain"
-        checked = [v for v in composer.verdicts if v.kept]  # one per kept sentence
-        if not any(composer.checker.answers_the_kind(MARKER.sub("", s), v.cited + v.passages)
-                   for s, v in zip(composer.kept, checked, strict=True)):
-            return "fallback"
-        return "answer"
-
-    @staticmethod
-    def _fallback_passage(composer: Composer) -> int:
-        """The passage to quote: the first one the model cited that exists, else the best."""
-        cited = [n for m in MARKER.finditer(composer.reply) for n in marker_numbers(m)]
-        return next((n for n in cited if 1 <= n <= len(composer.passages)), 1)
-
-    @staticmethod
     def _abstention(question: str, filters: Filters | None, scope: Scope | None,
                     evidence: Evidence) -> str:
         if filters is not None and scope is not None and scope.empty:
             return (f"No indexed transcript matches the filters ({filters.describe()}). "
                     "Widen or remove them.")
         return abstention_text(question, evidence.unmentioned)
+
+
+def settle(composer: Composer, fresh: Callable[[], Composer]) -> tuple[Composer, str]:
+    """The outcome of a closed composer: answer; abstain; or, when the reply has no sentence
+    that passed its check, or none that states the count or time the question asks for, or
+    names the speaker of a passage it cites when the question asks who said it, the evidence
+    quoted instead: a fresh composer fed that quote (checked the same way: a quote carries its
+    speaker's name), and its outcome (answer or abstain)."""
+    outcome = _outcome(composer)
+    if outcome != "fallback":
+        return composer, outcome
+    cited = [n for m in MARKER.finditer(composer.reply) for n in marker_numbers(m)]
+    n = next((n for n in cited if 1 <= n <= len(composer.passages)), 1)  # else the best
+    composer = fresh()
+    composer.feed(quote(n, composer.passages[n - 1]))
+    composer.close()
+    outcome = _outcome(composer)
+    return composer, "abstain" if outcome == "fallback" else outcome
+
+
+def _outcome(composer: Composer) -> str:
+    if says_no_answer(composer.reply):
+        return "abstain"
+    if not composer.kept:
+        return "fallback" if composer.verdicts else "abstain"
+    checked = [v for v in composer.verdicts if v.kept]  # one per kept sentence
+    if not any(composer.checker.answers_the_kind(MARKER.sub("", s), v.cited + v.passages)
+               for s, v in zip(composer.kept, checked, strict=True)):
+        return "fallback"
+    return "answer"
+
 
 def _sources(passages: Sequence[Passage]) -> list[Source]:
     return [Source(p.doc_id, p.title, p.date, p.speaker, p.text, p.start, p.end,
