@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
@@ -79,6 +80,21 @@ class Podium:
     def generator(self) -> Generator:
         """The configured answer writer."""
         return build_generator(self.settings)
+
+    def warm_up(self) -> threading.Thread:
+        """Load the writer's model in a background thread while the first question is
+        retrieved. A failure is left to the question, which meets it again and reports it."""
+        generator = self.generator
+
+        def warm() -> None:
+            try:
+                generator.warm()
+            except Exception as exc:  # the question that needs the model reports it
+                logger.debug("warming the writer up failed: %s", exc)
+
+        thread = threading.Thread(target=warm, name="podium-warm-up")
+        thread.start()
+        return thread
 
     @cached_property
     def engine(self) -> QAEngine:

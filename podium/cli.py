@@ -178,6 +178,7 @@ def _filters(args: argparse.Namespace) -> Any:
 
 def _ask(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     app = _app(loaded.settings)
+    app.warm_up()
     if args.json:
         answer = app.ask(args.question, filters=_filters(args))
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -187,7 +188,9 @@ def _ask(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _chat(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    conversation = _app(loaded.settings).chat(_filters(args))
+    app = _app(loaded.settings)
+    app.warm_up()
+    conversation = app.chat(_filters(args))
     if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 reach the question check
         sys.stdin.reconfigure(errors="surrogateescape")
     interactive = sys.stdin.isatty() and not args.json
@@ -249,6 +252,7 @@ def _ui(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from podium.ui.page import launch
 
     app = _app(loaded.settings)
+    app.warm_up()
     host = args.host or loaded.settings.ui.host
     port = args.port or loaded.settings.ui.port
     print(f"Podium chat page: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)

@@ -148,6 +148,16 @@ class IkLlamaLLM(GGUFChatLLM):
     def _ensure_engine(self) -> Any:
         if self._engine is None:
             self._check_file()
+            self._renderer()
+            started = time.perf_counter()
+            self._engine = IkEngine(self.model_path, context_window=self.context_window,
+                                    threads=self.threads)
+            logger.info("loaded %s with ik_llama.cpp in %.1f s", self.model_path,
+                        time.perf_counter() - started)
+        return self._engine
+
+    def _renderer(self) -> Any:
+        if self._render is None:
             if not self.chat_template:
                 raise ModelError(f"llm.runtime {RUNTIME!r} needs a chat format",
                                  hint="set llm.chat_format, e.g. 'chatml'")
@@ -155,12 +165,7 @@ class IkLlamaLLM(GGUFChatLLM):
 
             self._render = ImmutableSandboxedEnvironment(
                 trim_blocks=True, lstrip_blocks=True).from_string(self.chat_template).render
-            started = time.perf_counter()
-            self._engine = IkEngine(self.model_path, context_window=self.context_window,
-                                    threads=self.threads)
-            logger.info("loaded %s with ik_llama.cpp in %.1f s", self.model_path,
-                        time.perf_counter() - started)
-        return self._engine
+        return self._render
 
     def load(self) -> None:
         """Load the model now, instead of at the first question."""
@@ -169,8 +174,7 @@ class IkLlamaLLM(GGUFChatLLM):
 
     def format(self, messages: Sequence[ChatMessage]) -> str:
         """The prompt text: the chat format applied to the messages, ready for the answer."""
-        self._ensure_engine()
-        return str(self._render(
+        return str(self._renderer()(
             messages=[{"role": m.role.value, "content": m.content or ""} for m in messages],
             add_generation_prompt=True, bos_token="", eos_token=STOP_TEXTS[0]))
 

@@ -45,6 +45,10 @@ class Generator(Protocol):
         """The follow-up question rewritten to stand on its own."""
         ...
 
+    def warm(self) -> None:
+        """Get ready for the first question (load a model); may take seconds."""
+        ...
+
 
 def format_passages(passages: list[Passage]) -> str:
     """Numbered passages as the prompt shows them: [n] (speaker; title; date) "words"
@@ -85,6 +89,11 @@ class LLMGenerator:
             for part in self.llm.stream_chat(self.messages(question, passages)):
                 if part.delta:
                     yield part.delta
+
+    def warm(self) -> None:
+        """Load the model now where the runtime can (ik_llama), not at the first question."""
+        if (load := getattr(self.llm, "load", None)) is not None:
+            load()
 
     def condense(self, history: Sequence[Turn], question: str) -> str:
         """Ask the model to rewrite the follow-up; fall back to carrying the last question."""
@@ -129,6 +138,9 @@ class ExtractiveGenerator:
     def condense(self, history: Sequence[Turn], question: str) -> str:
         """Carry the previous question along (no model to rewrite with)."""
         return carry_previous(history, question)
+
+    def warm(self) -> None:
+        """Nothing to load."""
 
 
 def quote(n: int, p: Passage) -> str:

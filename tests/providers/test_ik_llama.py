@@ -8,6 +8,7 @@ import ctypes
 import logging
 import os
 import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any, ClassVar
@@ -174,6 +175,20 @@ def test_ik_llama_runtime_builds_formats_chatml_and_streams(tmp_path: Path,
     prompt = _prompt(generator, "What did Kuleba say?")
     assert context.kv[:len(prompt)] == prompt
     assert bytes(context.kv[len(prompt):]) == b"Kuleba said so [1]."  # kept for the next call
+
+
+def test_warm_loads_the_model_once_before_any_question(tmp_path: Path,
+                                                      ik: type[StandInContext]) -> None:
+    generator = _generator(tmp_path)
+    assert StandInModel.built == []  # nothing loads until asked
+
+    warm = threading.Thread(target=generator.warm)
+    warm.start()
+    warm.join()
+
+    assert StandInModel.built == [str(tmp_path / "tiny.gguf")] and len(contexts) == 1
+    assert _answer(generator) == "Kuleba said so [1]."
+    assert StandInModel.built == [str(tmp_path / "tiny.gguf")] and len(contexts) == 1
 
 
 def test_second_prompt_evaluates_only_the_suffix_after_the_shared_prefix(
