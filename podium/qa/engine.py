@@ -201,6 +201,7 @@ def settle(composer: Composer, fresh: Callable[[], Composer]) -> tuple[Composer,
 
 
 def _outcome(composer: Composer) -> str:
+    """answer, abstain, or fallback (see settle)."""
     if says_no_answer(composer.reply):
         return "abstain"
     if not composer.kept:
