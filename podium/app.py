@@ -81,7 +81,7 @@ class Podium:
         """The configured answer writer."""
         return build_generator(self.settings)
 
-    def warm_up(self) -> threading.Thread:
+    def warm_up(self) -> None:
         """Load the writer's model in a background thread while the first question is
         retrieved. A failure is left to the question, which meets it again and reports it."""
         generator = self.generator
@@ -92,9 +92,7 @@ class Podium:
             except Exception as exc:  # the question that needs the model reports it
                 logger.debug("warming the writer up failed: %s", exc)
 
-        thread = threading.Thread(target=warm, name="podium-warm-up")
-        thread.start()
-        return thread
+        threading.Thread(target=warm, name="podium-warm-up").start()
 
     @cached_property
     def engine(self) -> QAEngine:
