@@ -120,7 +120,7 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     coverage = sum(w for t, w in weights.items() if t in found) / total if weights else 0.0
     best = max(max(h.similarity for h in hits), max(scored[i].sentence_similarity
                                                     for i in range(len(units))))
-    passages, vectors = _by_document(*_with_context(chosen, scored, texts, vectors, embed))
+    passages, vectors = _with_context(chosen, scored, texts, vectors, embed)
     missing = unmentioned(question, (_mentions(docs[d]) for d in
                                      dict.fromkeys(p.doc_id for p in passages)))
     return Evidence(passages, best, coverage, vectors, tuple(missing))
@@ -152,15 +152,6 @@ def _with_context(chosen: list[int], units: list[Passage], texts: dict[str, str]
             passages[slot] = p
             rows[slot] = normalised(embed([p.text]))[0]
     return passages, rows
-
-
-def _by_document(passages: list[Passage], rows: np.ndarray
-                 ) -> tuple[list[Passage], np.ndarray]:
-    """The passages of one document together (so the prompt names each document once), the
-    documents in the order of their best passage, each document's passages in rank order."""
-    first = {doc_id: n for n, doc_id in reversed(list(enumerate(p.doc_id for p in passages)))}
-    order = sorted(range(len(passages)), key=lambda i: first[passages[i].doc_id])
-    return [passages[i] for i in order], rows[order]
 
 
 def _rescored(question: str, top: list[int], units: list[Passage],

@@ -51,16 +51,13 @@ class Generator(Protocol):
 
 
 def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages as the prompt shows them: a line naming the document (title; date)
-    before each run of passages from it, then [n] (speaker) "words" (a "[7]" in the words
-    shows as "(7)")."""
-    lines, document = [], None
+    """Numbered passages as the prompt shows them: [n] (speaker; title; date) "words"
+    (a "[7]" in the words shows as "(7)")."""
+    lines = []
     for n, p in enumerate(passages, start=1):
-        if (p.doc_id, p.title, p.date) != document:
-            document = (p.doc_id, p.title, p.date)
-            lines.append("From " + "; ".join(x for x in (p.title or p.doc_id, p.date) if x) + ":")
+        about = "; ".join(x for x in (p.speaker, p.title, p.date) if x)
         words = defuse_markers(" ".join(p.text.split()))
-        lines.append(f'[{n}] ({p.speaker}) "{words}"' if p.speaker else f'[{n}] "{words}"')
+        lines.append(f'[{n}] ({about}) "{words}"')
     return "\n".join(lines)
 
 
