@@ -316,8 +316,10 @@ class DocumentStore:
         doc_ids: set[str] | None = None
         if after or before or docs:
             sql, params = "SELECT doc_id FROM documents WHERE 1=1", list[str]()
+            if after or before:  # a year's or month's date ("2019") spans its days:
+                sql += " AND length(date) >= 4"  # "2019~" sorts after every one of them
             if after:
-                sql, params = sql + " AND date >= ?", [*params, after]
+                sql, params = sql + " AND date || '~' >= ?", [*params, after]
             if before:
                 sql, params = sql + " AND date <= ?", [*params, before]
             if docs:

@@ -3,6 +3,7 @@ ends in a clear PodiumError rather than a traceback."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from podium.app import Podium
 from podium.errors import PodiumError
 from podium.vectorstore.docstore import DocumentStore
 
@@ -110,3 +112,22 @@ def test_keyword_search_ranks_alike_with_and_without_rows_to_leave_out(tmp_path:
     add("late", ["Kuleba asked for ammunition " * 5], complete=False)
     assert [(c.doc_id, c.index) for c in store.keyword_search(words, 7)] == fast
     store.close()
+
+
+def test_date_filters_take_a_year_dated_document_in_its_year(fake_app: Podium,
+                                                              tmp_path: Path) -> None:
+    records = [{"id": "un2019", "date": "2019", "text": "A General Debate speech."},
+               {"id": "wh", "date": "2022-03-05", "text": "A briefing."},
+               {"id": "undated", "text": "Remarks with no date."}]
+    source = tmp_path / "dated.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    fake_app.ingest([source], progress=False)
+    store = fake_app.docstore
+    assert store.get("undated").date is None  # type: ignore[union-attr]
+    assert store.scope(after="2019-09-01", before="2019-09-30").doc_ids == {"un2019"}
+    assert store.scope(after="2019-12-31").doc_ids == {"un2019", "wh"}
+    assert store.scope(before="2019-01-01").doc_ids == {"un2019"}
+    assert store.scope(after="2020-01-01").doc_ids == {"wh"}
+    assert store.scope(before="2018-12-31").doc_ids == frozenset()
+    assert store.scope(after="2022-03-05", before="2022-03-05").doc_ids == {"wh"}
+    assert store.scope(after="2022-03-06").doc_ids == frozenset()
