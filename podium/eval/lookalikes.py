@@ -2,6 +2,7 @@
 
 Run: python -m podium.eval.lookalikes OUT.jsonl.gz --eval eval/wide.jsonl \
          --corpus WH.jsonl.gz --corpus UN.jsonl.gz [--days 5] [--per-year 60] [--term PHRASE …]
+         [--spread N]
 
 The selection is deterministic (no randomness, no models), so every run indexes the same documents:
 1. every document an eval case names as a source;
@@ -11,7 +12,10 @@ The selection is deterministic (no randomness, no models), so every run indexes 
    transcripts dominate the ingest time;
 3. for each source with a `country` (a UN General Debate speech), every speech by that country,
    and `per_year` more speeches from its session year, in a fixed hash order of their ids;
-4. for each `term`, up to `per_term` documents whose text contains it (case-sensitive; same order).
+4. for each `term`, up to `per_term` documents whose text contains it (case-sensitive; same order);
+5. `spread` more documents from anywhere in the corpora, none longer than `long_words` words (same
+   order): other years and subjects, so that a question's date or topic has to single out its
+   source among documents of every kind (0 by default).
 Records are copied verbatim, in corpus order, into one .jsonl.gz.
 """
 
@@ -93,18 +97,19 @@ def _meta(record: dict[str, object]) -> Meta:
 
 @dataclass(frozen=True)
 class Rules:
-    """The knobs of the selection (rules 2–4 of the module docstring)."""
+    """The knobs of the selection (rules 2–5 of the module docstring)."""
 
     days: int = DAYS
     long_words: int = LONG_WORDS
     long_days: int = LONG_DAYS
     per_year: int = PER_YEAR
     per_term: int = PER_TERM
+    spread: int = 0
 
 
 def select(metas: dict[str, Meta], sources: set[str], term_hits: dict[str, list[str]],
            rules: Rules = Rules()) -> Selection:
-    """Choose the sources and their look-alikes (rules 1–4 of the module docstring)."""
+    """Choose the sources and their look-alikes (rules 1–5 of the module docstring)."""
     missing = sorted(sources - set(metas))
     if missing:
         raise PodiumError(f"{len(missing)} eval source(s) are in none of the corpora: "
@@ -129,6 +134,9 @@ def select(metas: dict[str, Meta], sources: set[str], term_hits: dict[str, list[
     for term in sorted(term_hits):
         hits = sorted(term_hits[term], key=lambda i: metas[i].order)
         chosen.add(hits[:rules.per_term], f"term {term!r}")
+    anywhere = [m.doc_id for m in ranked
+                if m.words <= rules.long_words and m.doc_id not in chosen.reasons]
+    chosen.add(anywhere[:rules.spread], "anywhere")
     return chosen
 
 
@@ -181,10 +189,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--per-year", type=int, default=PER_YEAR)
     parser.add_argument("--term", dest="terms", action="append", default=[])
     parser.add_argument("--per-term", type=int, default=PER_TERM)
+    parser.add_argument("--spread", type=int, default=0)
     parser.add_argument("--min-distractors", type=int, default=MIN_DISTRACTORS)
     args = parser.parse_args(argv)
     rules = Rules(days=args.days, long_words=args.long_words, long_days=args.long_days,
-                  per_year=args.per_year, per_term=args.per_term)
+                  per_year=args.per_year, per_term=args.per_term, spread=args.spread)
     chosen = build(args.corpus, args.eval_sets, args.out, rules=rules, terms=args.terms,
                    min_distractors=args.min_distractors)
     counts = ", ".join(f"{n} {reason}" for reason, n in chosen.counts().items())

@@ -98,3 +98,17 @@ def test_lookalikes_refuse_missing_sources_and_too_few_distractors(tmp_path: Pat
     with pytest.raises(PodiumError, match="1 eval source"):
         build(corpora[:1], [_lookalike_set(tmp_path)], out, min_distractors=0)
     assert not out.exists()
+
+
+def test_spread_adds_short_documents_from_anywhere(tmp_path: Path) -> None:
+    corpora, out = _lookalike_corpora(tmp_path), tmp_path / "spread.jsonl.gz"
+    rules = Rules(days=0, long_words=20, long_days=0, per_year=0, spread=100)
+    chosen = build(corpora, [_lookalike_set(tmp_path)], out, rules=rules, min_distractors=1)
+    anywhere = {d for d, reason in chosen.reasons.items() if reason == "anywhere"}
+    # every document but the sources, the same country's speech and the two long ones
+    assert anywhere == {"wh:near", "wh:far", "wh:term", "un:Y_2016",
+                        *(f"un:X{i}_2023" for i in range(5))}
+    fewer = build(corpora, [_lookalike_set(tmp_path)], out,
+                  rules=Rules(days=0, long_words=20, long_days=0, per_year=0, spread=3),
+                  min_distractors=1)
+    assert fewer.counts() == {"source": 2, "same country": 1, "anywhere": 3}
