@@ -1,11 +1,11 @@
 """How fast the packaged model evaluates a prompt on this machine: the floor under the time to
-first words, since every question's passages (~440 tokens after the cached system prefix, see
-`bench/results/runtime.json`) must be evaluated before the first word.
+first words, since every question's passages (~600 tokens after the cached system prefix, see
+`bench/results/evidence_sentences.json`) must be evaluated before the first word.
 
-ik_llama.cpp's model as Podium loads it (memory-mapped) against the same model with the
-library's run-time repacking (`repack_tensors`: weights rearranged for faster CPU matrix
+Podium's ik_llama engine as the settings load it (memory-mapped) against the same engine with
+the library's run-time repacking (`repack_tensors`: weights rearranged for faster CPU matrix
 products, at load), both loaded in one process and timed alternately on the same prompt: the
-first seed transcript's opening as a ChatML user turn.
+first seed transcript's opening as a user turn in Podium's ChatML format.
 
     .venv/bin/python bench/prompt_speed.py [--rounds 4] [--out bench/results/prompt_speed.json]
 """
@@ -13,6 +13,7 @@ first seed transcript's opening as a ChatML user turn.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -21,52 +22,50 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+from llama_index.core.base.llms.types import ChatMessage
+
+from podium.config import LLMSettings, load_settings
+from podium.prompts import load_chat_format
 from podium.providers import xllama
-from podium.providers.extras import prefer_passive_waiting
+from podium.providers.ik_llama import IkEngine, IkLlamaLLM
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("PODIUM_MODELS_DIR", REPO / ".podium" / "models"))
 SEED = sorted((REPO / "data" / "transcripts").iterdir())[0]
-THREADS = 2
+EVALUATED = 604  # prompt tokens a question evaluates, 8 passages (evidence_sentences.json)
 
 
-def load(path: Path, repack: bool) -> tuple[Any, Any, float]:
-    """(model, context, seconds to load) with or without run-time repacking."""
+def load(path: Path, cfg: LLMSettings, repack: bool) -> tuple[IkEngine, float]:
+    """Podium's own engine as the settings load it, or with its model repacked at load (which
+    keeps the weights in memory instead of mapping the file); and the seconds it took."""
+    started = time.perf_counter()
+    if not repack:
+        return IkEngine(str(path), context_window=cfg.context_window,
+                        threads=cfg.threads), time.perf_counter() - started
     from ik_llama_cpp import _ctypes_api as c
     from ik_llama_cpp import _internals as internals
 
-    c.llama_backend_init()
-    params = c.llama_model_default_params()
-    params.use_mmap = not repack  # repacking rewrites the weights in memory
-    params.repack_tensors = repack
-    started = time.perf_counter()
-    handle = c.llama_model_load_from_file(str(path).encode(), params)
-    if not handle:
-        raise SystemExit(f"could not load {path}")
-    model = internals.IkModel.__new__(internals.IkModel)
-    model._model = handle
-    model._vocab = c.llama_model_get_vocab(handle)
-    model.n_vocab = c.llama_vocab_n_tokens(model._vocab)
-    context = internals.IkContext(model, n_ctx=4096, n_threads=THREADS, flash_attn=False)
-    return model, context, time.perf_counter() - started
+    defaults = c.llama_model_default_params
+
+    def repacking() -> Any:
+        params = defaults()
+        params.repack_tensors = True
+        return params
+
+    with (mock.patch.object(c, "llama_model_default_params", repacking),
+          mock.patch.object(internals, "IkModel",
+                            functools.partial(internals.IkModel, use_mmap=False))):
+        engine = IkEngine(str(path), context_window=cfg.context_window, threads=cfg.threads)
+    return engine, time.perf_counter() - started
 
 
-def evaluate(context: Any, tokens: list[int]) -> float:
+def evaluate(engine: IkEngine, tokens: list[int]) -> float:
     """Seconds to evaluate the tokens from an empty cache."""
-    from ik_llama_cpp import _ctypes_api as c
-    from ik_llama_cpp import _internals as internals
-
-    context.kv_cache_clear()
-    step = context._n_ubatch
+    engine.clear()
     started = time.perf_counter()
-    for i in range(0, len(tokens), step):
-        batch = internals.make_batch_range(tokens[i:i + step], pos_start=i,
-                                           logits_last=i + step >= len(tokens))
-        status = context.decode(batch)
-        c.llama_batch_free(batch)
-        if status != 0:
-            raise SystemExit(f"llama_decode returned {status}")
+    engine.evaluate(tokens, 0)
     return time.perf_counter() - started
 
 
@@ -75,27 +74,30 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    prefer_passive_waiting()
+    cfg = load_settings().settings.llm
     path = xllama.packaged_gguf(MODELS_DIR)
-    text = SEED.read_text(encoding="utf-8")[:2400]
-    prompt = ("<|im_start|>system\nAnswer from the passages.<|im_end|>\n<|im_start|>user\n"
-              f"{text}\nWhat was said?<|im_end|>\n<|im_start|>assistant\n")
+    prompt = IkLlamaLLM(model_path=str(path), chat_template=load_chat_format("chatml")).format([
+        ChatMessage(role="system", content="Answer from the passages."),
+        ChatMessage(role="user", content=SEED.read_text(encoding="utf-8")[:2400]
+                    + "\nWhat was said?")])
     runs: dict[str, dict[str, Any]] = {}
     for name, repack in (("mmap", False), ("repacked", True)):
-        model, context, seconds = load(path, repack)
-        runs[name] = {"load_s": round(seconds, 2), "context": context, "tok_per_s": []}
-    tokens = model.tokenize(prompt, add_bos=False, special=True)  # one vocabulary for both
+        engine, seconds = load(path, cfg, repack)
+        runs[name] = {"load_s": round(seconds, 2), "engine": engine, "tok_per_s": []}
+    tokens = engine.tokenize(prompt)  # one vocabulary for both
     for _ in range(args.rounds):
         for run in runs.values():
-            run["tok_per_s"].append(round(len(tokens) / evaluate(run["context"], tokens), 1))
+            run["tok_per_s"].append(round(len(tokens) / evaluate(run["engine"], tokens), 1))
+    results = {}
+    for name, run in runs.items():
+        p50 = statistics.median(run["tok_per_s"])
+        results[name] = {"load_s": run["load_s"], "tok_per_s": run["tok_per_s"],
+                         "p50_tok_per_s": p50,
+                         f"s_for_{EVALUATED}_tokens": round(EVALUATED / p50, 1)}
     result = {
         "command": "python " + " ".join(sys.argv),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {THREADS} threads",
-        "model": path.name, "prompt_tokens": len(tokens),
-        "runs": {name: {"load_s": run["load_s"], "tok_per_s": run["tok_per_s"],
-                        "p50_tok_per_s": statistics.median(run["tok_per_s"]),
-                        "s_for_440_tokens": round(440 / statistics.median(run["tok_per_s"]), 1)}
-                 for name, run in runs.items()},
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cfg.threads} threads",
+        "model": path.name, "prompt_tokens": len(tokens), "runs": results,
     }
     print(json.dumps(result, indent=1))
     if args.out:
