@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # --slow: also the long variants (10 kills over White House briefings, and other tests marked slow)
 if [ "${1:-}" = "--slow" ]; then export PODIUM_SLOW=1; fi
-# the providers' tests need their extras (llamacpp is left out: it compiles for 10 minutes)
-bash scripts/install.sh dev,openai,openai-compatible,ollama,huggingface
+# the providers' tests need their extras (llamacpp is left out: it compiles for 10 minutes), the
+# reranker's training tests the train extra; every extra that pulls torch pins the CPU build
+bash scripts/install.sh dev,openai,openai-compatible,ollama,huggingface,train
 bash scripts/browser.sh
 bash scripts/strace.sh  # the offline trace test (tests/integration/test_offline_trace.py)
 export REQUIRE_BROWSER=1
