@@ -1,4 +1,4 @@
-"""A grouped bar chart (current vs baseline) as self-contained inline SVG."""
+"""A grouped bar chart (current vs baseline, with the current 95 % intervals) as inline SVG."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ COLOURS = {"current": "#2563eb", "baseline": "#9ca3af"}
 
 
 def bar_chart(rows: Sequence[tuple[str, float | None, float | None]], *,
-              title: str = "Metrics (0-100 %)") -> str:
-    """SVG of (label, current, baseline) shares in 0..1; None draws no bar."""
+              title: str = "Metrics (0-100 %)",
+              intervals: Sequence[tuple[float, float] | None] | None = None) -> str:
+    """SVG of (label, current, baseline) shares in 0..1; None draws no bar. `intervals`, one
+    per row, draws the current bar's interval as a whisker."""
     has_baseline = any(b is not None for _, _, b in rows)
     width = LEFT + GROUP * len(rows) + 20
     height = TOP + PLOT_HEIGHT + 40
@@ -26,7 +28,8 @@ def bar_chart(rows: Sequence[tuple[str, float | None, float | None]], *,
     parts.extend(_axis(width))
     for i, (label, current, baseline) in enumerate(rows):
         x = LEFT + GROUP * i + (GROUP - 2 * BAR) // 2
-        parts.append(_bar(x, current, "current", label))
+        interval = intervals[i] if intervals and i < len(intervals) else None
+        parts.append(_bar(x, current, "current", label, interval))
         if has_baseline:
             parts.append(_bar(x + BAR, baseline, "baseline", label))
         centre = LEFT + GROUP * i + GROUP // 2
@@ -48,18 +51,36 @@ def _axis(width: int) -> list[str]:
     return out
 
 
-def _bar(x: int, value: float | None, series: str, label: str) -> str:
+def _y(value: float) -> int:
+    """The y of a share in 0..1 on the plot."""
+    return TOP + PLOT_HEIGHT - round(max(0.0, min(1.0, value)) * PLOT_HEIGHT)
+
+
+def _bar(x: int, value: float | None, series: str, label: str,
+         interval: tuple[float, float] | None = None) -> str:
     base = TOP + PLOT_HEIGHT
     if value is None:
         return (f'<text x="{x + BAR // 2}" y="{base - 4}" text-anchor="middle" '
                 f'fill="#6b7280">n/a</text>')
     h = round(max(0.0, min(1.0, value)) * PLOT_HEIGHT)
     shown = f"{value * 100:.0f}"
+    top = min(base - h, _y(interval[1])) if interval else base - h
     return (f'<g class="bar {series}"><rect x="{x}" y="{base - h}" width="{BAR - 2}" '
             f'height="{h}" fill="{COLOURS[series]}"><title>{escape(label)} ({series}): '
-            f'{value * 100:.1f}%</title></rect>'
-            f'<text x="{x + BAR // 2 - 1}" y="{base - h - 3}" text-anchor="middle">'
+            f'{value * 100:.1f}%</title></rect>{_whisker(x + BAR // 2 - 1, interval)}'
+            f'<text x="{x + BAR // 2 - 1}" y="{top - 3}" text-anchor="middle">'
             f"{shown}</text></g>")
+
+
+def _whisker(x: int, interval: tuple[float, float] | None) -> str:
+    """A vertical line from the interval's low to its high end, with caps."""
+    if interval is None:
+        return ""
+    y_low, y_high = _y(interval[0]), _y(interval[1])
+    return (f'<path class="interval" d="M{x} {y_low}V{y_high}M{x - 4} {y_low}H{x + 4}'
+            f'M{x - 4} {y_high}H{x + 4}" stroke="#111827" stroke-width="1.2" fill="none">'
+            f"<title>95 % interval {interval[0] * 100:.1f}–{interval[1] * 100:.1f}%</title>"
+            "</path>")
 
 
 def _legend(width: int, has_baseline: bool) -> list[str]:

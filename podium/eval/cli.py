@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_GATE, EXIT_INTERRUPTED = 0, 1, 130
 EXPORT_FEEDBACK = "export-feedback"  # `podium eval export-feedback [--out CASES.jsonl]`
+COMPARE = "compare"  # `podium eval compare RUN.json RUN.json [RUN.json…] [--html F] [--json]`
 
 
 def _positive_int(text: str) -> int:
@@ -44,7 +45,9 @@ def add_eval_parser(subparsers: Any, common_parent: argparse.ArgumentParser) -> 
     p.add_argument("datasets", nargs="+", type=Path, metavar="DATASET",
                    help="eval sets (JSONL, one case a line; see eval/README.md), or "
                         "`export-feedback` to write the answers rated in `podium ui` as eval-case "
-                        "templates (to --out, default <data-dir>/feedback-cases.jsonl)")
+                        "templates (to --out, default <data-dir>/feedback-cases.jsonl), or "
+                        "`compare RUN.json RUN.json [RUN.json…]` to compare --out files of "
+                        "one eval set case by case against the first")
     p.add_argument("--out", type=Path, metavar="RESULTS.json",
                    help="write the summary and every case's ask object and scores "
                         "(default <data-dir>/eval/<time>/results.json)")
@@ -61,7 +64,10 @@ def add_eval_parser(subparsers: Any, common_parent: argparse.ArgumentParser) -> 
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true",
                    help="print the summary, per-type figures, failures by stage and each "
-                        "case's verdict as one JSON object instead of text")
+                        "case's verdict as one JSON object instead of text (with `compare`: "
+                        "the comparison)")
+    p.add_argument("--html", type=Path, metavar="OUT.html",
+                   help="with `compare`: also write a page with the runs' answers side by side")
 
 
 def run_eval(args: argparse.Namespace, loaded_settings: LoadedSettings) -> int:
@@ -75,6 +81,12 @@ def run_eval(args: argparse.Namespace, loaded_settings: LoadedSettings) -> int:
         from podium.eval.feedback_cli import run_export_feedback
 
         return run_export_feedback(settings.data_dir, args.out)
+    if args.datasets and str(args.datasets[0]) == COMPARE:
+        from podium.eval.compare_cli import run_compare
+
+        return run_compare(args.datasets[1:], html=args.html, as_json=args.json)
+    if args.html is not None:
+        raise PodiumError("--html is for `podium eval compare` (the run's report is --report)")
     if args.update_baseline and args.baseline is None:
         raise PodiumError("--update-baseline needs --baseline PATH",
                           hint="podium eval eval/seed.jsonl --baseline eval/baseline.json "
@@ -146,6 +158,7 @@ def _json_summary(run: EvalRun, doc: dict[str, Any], out_path: Path, html_path: 
             "summary": doc["summary"], "by_type": doc["by_type"],
             "gate_failures": run.gate_failures,
             "newly_failing": run.comparison.newly_failing,
+            "baseline_paired": doc["gate"]["baseline_paired"],
             "cases": [{"id": r.case.id, "type": r.case.type, "passed": s.passed,
                        "stage": s.stage, "reasons": s.reasons}
                       for r, s in zip(run.outcome.results, run.scores, strict=True)],
@@ -162,7 +175,7 @@ def _new_run_dir(root: Path) -> Path:
 
 
 def _print_summary(run: EvalRun, out_path: Path, html_path: Path, md_path: Path) -> None:
-    from podium.eval.report import headline
+    from podium.eval.view import headline, paired_line
 
     s = run.summary
     rows = {r.key: r for r in headline(run)}
@@ -173,7 +186,8 @@ def _print_summary(run: EvalRun, out_path: Path, html_path: Path, md_path: Path)
     for key in shown:
         r = rows[key]
         change = f"  ({r.arrow} {r.delta} vs baseline)" if r.delta else ""
-        print(f"  {r.label:<24} {r.now:>10}{change}")
+        interval = f"  [{r.interval}]" if r.interval else ""
+        print(f"  {r.label:<24} {r.now:>10}{interval}{change}")
     stages = s.get("failures_by_stage") or {}
     if stages:
         print("  failures by stage: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
@@ -183,6 +197,8 @@ def _print_summary(run: EvalRun, out_path: Path, html_path: Path, md_path: Path)
         print(f"  {failure}")
     for case_id in run.comparison.newly_failing:
         print(f"  regression: {case_id} passed in the baseline and fails now")
+    if run.baseline_paired is not None:
+        print(paired_line(run.baseline_paired))
     for note in run.notes:
         print(note)
     print(f"results: {out_path}\nreport:  {html_path}  ({md_path.name})")

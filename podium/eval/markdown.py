@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from podium.eval.report import (
+from podium.eval.results import EvalRun
+from podium.eval.view import (
     METHODS,
     CaseView,
     by_type_rows,
@@ -14,7 +15,6 @@ from podium.eval.report import (
     stage_rows,
     worse_stages,
 )
-from podium.eval.results import EvalRun
 
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
@@ -43,9 +43,9 @@ def render_markdown(run: EvalRun) -> str:
     out += [f"- {md(line)}" for line in meta_lines(run)] + [""]
     out += _gate(run)
     out += ["## Headline", ""]
-    out += _table(["Metric", "Now", "Baseline", "Change", "Limit"],
-                  [[r.label, r.now, r.baseline, f"{r.arrow} {r.delta}".strip(), r.limit]
-                   for r in headline(run)])
+    out += _table(["Metric", "Now", "95 % interval", "Baseline", "Change", "Limit"],
+                  [[r.label, r.now, r.interval, r.baseline, f"{r.arrow} {r.delta}".strip(),
+                    r.limit] for r in headline(run)])
     out += ["## By type", "", *_table(*by_type_rows(run))]
     out += ["## Failures by stage", "", *_table(*stage_rows(run))]
     out += [f"## Newly failing ({len(newly)})", "", *_cases(newly)]

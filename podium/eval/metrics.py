@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from typing import Any
 
 from podium.config import EvalSettings
 from podium.eval.dataset import TYPES, Case
+from podium.eval.stats import bootstrap_mean, percentile, rounded, wilson
 from podium.qa.citations import MARKER, marker_numbers
 
 STAGES = ("found", "retrieve", "first_token", "generate", "total")
@@ -161,23 +161,17 @@ def score_case(result: CaseResult, k: int) -> CaseScore:
     return score
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100), interpolating linearly between ranks; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low, high = math.floor(pos), math.ceil(pos)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+def _rate(out: dict[str, Any], key: str, flags: Sequence[bool]) -> None:
+    """Set out[key] to the share of true flags and out[key_ci] to its Wilson interval."""
+    out[key] = sum(flags) / len(flags) if flags else None
+    out[f"{key}_ci"] = rounded(wilson(sum(flags), len(flags)))
 
 
-def _share(flags: Sequence[bool]) -> float | None:
-    return sum(flags) / len(flags) if flags else None
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
+def _mean(out: dict[str, Any], key: str, values: Sequence[float | None]) -> None:
+    """Set out[key] to the mean of the present values and out[key_ci] to its bootstrap interval."""
     present = [v for v in values if v is not None]
-    return sum(present) / len(present) if present else None
+    out[key] = sum(present) / len(present) if present else None
+    out[f"{key}_ci"] = rounded(bootstrap_mean(present))
 
 
 def summarise(results: Sequence[CaseResult], scores: Sequence[CaseScore],
@@ -188,23 +182,21 @@ def summarise(results: Sequence[CaseResult], scores: Sequence[CaseScore],
     abstained = [r for r, s in ok if s.abstained]
     unanswerable = [r for r, _ in ok if not r.case.answerable]
     exact = [flag for r, _ in ok for flag in r.exact]
-    out: dict[str, Any] = {
-        "cases": len(scores), "passed": sum(s.passed for s in scores),
-        "errors": len(scores) - len(ok), "k": k,
-        "accuracy": _share([s.passed for s in scores]),
-        "hit_at_1": _share([bool(s.hit_at_1) for s in answerable]),
-        "hit_at_k": _share([bool(s.hit_at_k) for s in answerable]),
-        "mrr": _mean([s.reciprocal_rank for s in answerable]),
-        "cited_source_precision": _mean([s.cited_precision for s in answerable]),
-        "cited_source_recall": _mean([s.cited_recall for s in answerable]),
-        "citations": len(exact),
-        "citation_exactness": _share(exact),
-        "invalid_marker_rate": _share([bool(s.invalid_markers) for _, s in ok]),
-        "abstained": len(abstained),
-        "abstention_precision": _share([not r.case.answerable for r in abstained]),
-        "abstention_recall": _share([bool(r.ask and r.ask.get("abstained"))
-                                     for r in unanswerable]),
-    }
+    out: dict[str, Any] = {"cases": len(scores), "passed": sum(s.passed for s in scores),
+                           "errors": len(scores) - len(ok), "k": k}
+    _rate(out, "accuracy", [s.passed for s in scores])
+    _rate(out, "hit_at_1", [bool(s.hit_at_1) for s in answerable])
+    _rate(out, "hit_at_k", [bool(s.hit_at_k) for s in answerable])
+    _mean(out, "mrr", [s.reciprocal_rank for s in answerable])
+    _mean(out, "cited_source_precision", [s.cited_precision for s in answerable])
+    _mean(out, "cited_source_recall", [s.cited_recall for s in answerable])
+    out["citations"] = len(exact)
+    _rate(out, "citation_exactness", exact)
+    _rate(out, "invalid_marker_rate", [bool(s.invalid_markers) for _, s in ok])
+    out["abstained"] = len(abstained)
+    _rate(out, "abstention_precision", [not r.case.answerable for r in abstained])
+    _rate(out, "abstention_recall", [bool(r.ask and r.ask.get("abstained"))
+                                     for r in unanswerable])
     out["failures_by_stage"] = {
         stage: n for stage in FAILURE_STAGES if (n := sum(s.stage == stage for s in scores))}
     for stage in STAGES:
@@ -241,33 +233,3 @@ def check_thresholds(summary: dict[str, Any], limits: EvalSettings) -> list[str]
 
 def _fmt(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
-
-
-@dataclass
-class Comparison:
-    """Case-level differences from a baseline run, by case id."""
-
-    newly_failing: list[str] = field(default_factory=list)
-    newly_passing: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    not_in_baseline: list[str] = field(default_factory=list)
-
-
-def compare_cases(results: Sequence[CaseResult], scores: Sequence[CaseScore],
-                  baseline: dict[str, Any] | None) -> Comparison:
-    """Cases that flipped against a baseline results object (a previous --out file)."""
-    comparison = Comparison()
-    if baseline is None:
-        return comparison
-    before = {str(c["id"]): c for c in baseline.get("cases", [])}
-    for result, score in zip(results, scores, strict=True):
-        old = before.get(result.case.id)
-        if old is None:
-            comparison.not_in_baseline.append(result.case.id)
-        elif old.get("expected", {}).get("question") != result.case.question:
-            comparison.changed.append(result.case.id)
-        elif old.get("scores", {}).get("passed") and not score.passed:
-            comparison.newly_failing.append(result.case.id)
-        elif not old.get("scores", {}).get("passed") and score.passed:
-            comparison.newly_passing.append(result.case.id)
-    return comparison

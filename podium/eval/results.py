@@ -16,13 +16,12 @@ from podium.eval.dataset import Case
 from podium.eval.metrics import (
     CaseResult,
     CaseScore,
-    Comparison,
     check_thresholds,
-    compare_cases,
     score_case,
     summarise,
     summarise_by_type,
 )
+from podium.eval.pairing import Comparison, Paired, compare_cases, paired, row_from_json
 from podium.eval.runner import RunOutcome
 
 logger = logging.getLogger(__name__)
@@ -53,6 +52,11 @@ class EvalRun:
     def partial(self) -> bool:
         """True when Ctrl-C stopped the run before every case was asked."""
         return self.outcome.interrupted
+
+    @property
+    def baseline_paired(self) -> Paired | None:
+        """Wins, losses, McNemar p and the accuracy change against the baseline, if any."""
+        return None if self.baseline is None else paired(self.comparison)
 
     @property
     def passed_gate(self) -> bool:
@@ -103,7 +107,8 @@ def to_json(run: EvalRun) -> dict[str, Any]:
                  "thresholds": run.thresholds,
                  "newly_failing": run.comparison.newly_failing,
                  "newly_passing": run.comparison.newly_passing,
-                 "changed_since_baseline": run.comparison.changed},
+                 "changed_since_baseline": run.comparison.changed,
+                 "baseline_paired": _dict(run.baseline_paired)},
         "baseline": run.baseline_path, "notes": run.notes, "settings": run.settings,
         "cases": cases,
     }
@@ -124,22 +129,41 @@ def results_from_json(doc: dict[str, Any]) -> list[CaseResult]:
     return out
 
 
-def load_results(path: Path) -> dict[str, Any]:
-    """Read a RESULTS.json written by `podium eval --out`; PodiumError if it is not one."""
+def load_results(path: Path, role: str = "baseline") -> dict[str, Any]:
+    """Read a RESULTS.json written by `podium eval --out`; PodiumError if it is not one.
+
+    `role` names the file in the messages ("baseline", "run").
+    """
+    hint = "pass a file written by `podium eval --out`"
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PodiumError(f"baseline {path} does not exist",
+        raise PodiumError(f"{role} {path} does not exist",
                           hint="pass a previous --out file, or create it with "
                                "--update-baseline") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PodiumError(f"baseline {path} is not readable JSON ({exc})",
-                          hint="pass a file written by `podium eval --out`") from None
+        raise PodiumError(f"{role} {path} is not readable JSON ({exc})", hint=hint) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or \
             not isinstance(doc.get("cases"), list):
-        raise PodiumError(f"baseline {path} is not a `podium eval` results file ({FORMAT})",
-                          hint="pass a file written by `podium eval --out`")
+        raise PodiumError(f"{role} {path} is not a `podium eval` results file ({FORMAT})",
+                          hint=hint)
+    problem = _case_problem(doc["cases"])
+    if problem:
+        raise PodiumError(f"{role} {path} is not a `podium eval` results file: {problem}",
+                          hint=hint)
     return doc
+
+
+def _case_problem(cases: list[Any]) -> str | None:
+    """What makes a results file's cases unreadable, or None."""
+    for i, item in enumerate(cases, start=1):
+        try:
+            row_from_json(item)
+        except KeyError as exc:
+            return f"case {i} has no {exc}"
+        except (TypeError, AttributeError):
+            return f"case {i} is not a case object"
+    return None
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:
@@ -159,6 +183,10 @@ def git_commit(cwd: Path | None = None) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return done.stdout.strip() or "unknown"
+
+
+def _dict(stats: Paired | None) -> dict[str, Any] | None:
+    return stats.to_dict() if stats else None
 
 
 def _plain(value: Any) -> Any:

@@ -36,3 +36,17 @@ def result(c: Case, a: dict[str, Any] | None, retrieved: tuple[str, ...] = ("a.t
     if exact is None:
         exact = [True] * len(a["citations"]) if a else []
     return CaseResult(case=c, ask=a, retrieved=list(retrieved), exact=exact, error=error)
+
+
+def mixed() -> list[CaseResult]:
+    """3 answerable (1 abstains, 1 wrong), 3 unanswerable (2 abstain)."""
+    return [
+        result(case("a1"), ask("Kuleba [1]", cited=("a.txt",), timings=(10, 100))),
+        result(case("a2"), ask("Someone else [1] [2]", cited=("b.txt",), timings=(20, 200)),
+               retrieved=("b.txt", "a.txt"), exact=[False]),
+        result(case("a3"), ask("don't know", abstained=True, timings=(30, 0))),
+        result(case("u1", "unanswerable"), ask("don't know", abstained=True, timings=(40, 0))),
+        result(case("u2", "unanswerable"), ask("don't know", abstained=True, timings=(50, 0))),
+        result(case("u3", "unanswerable"), ask("France [1]", cited=("a.txt",),
+                                               timings=(60, 300))),
+    ]

@@ -97,6 +97,7 @@ def test_end_to_end_with_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert s["citation_exactness"] == 1.0 and s["citations"] > 0
     assert s["invalid_marker_rate"] == 0.0 and s["hit_at_k"] == 1.0
     assert s["latency_total_p95_ms"] is not None
+    assert s["accuracy_ci"] == pytest.approx([0.3755, 0.9638], abs=1e-4)  # Wilson 4 of 5
     assert sorted(doc["by_type"]) == ["factoid", "multi", "unanswerable"]
     assert doc["gate"]["passed"] is True and doc["partial"] is False
     assert doc["settings"]["llm.provider"] == "extractive"
@@ -108,6 +109,7 @@ def test_end_to_end_with_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert report.with_suffix(".md").is_file()
     printed = capsys.readouterr().out
     assert "eval: 4 of 5 cases passed" in printed and "gate: passed" in printed
+    assert "80.0%  [37.6–96.4%]" in printed
 
 
 def test_metric_below_its_threshold_exits_1(indexed: Path, tmp_path: Path,
@@ -132,7 +134,9 @@ def test_regression_against_baseline_exits_1_and_update_accepts_it(
     report = tmp_path / "report.html"
     args = parse(str(path), "--baseline", str(base), "--report", str(report))
     assert run_eval(args, loaded) == 1
-    assert "regression: t5 passed in the baseline and fails now" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "regression: t5 passed in the baseline and fails now" in printed
+    assert "Against the baseline: 0 won, 1 lost of 5 common cases; exact McNemar p = 1" in printed
     html = report.read_text(encoding="utf-8")
     assert html.index('id="case-t5"') < html.index("Other failures (")
     assert "Newly failing (1)" in html

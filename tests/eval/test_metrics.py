@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from podium.config import EvalSettings
 from podium.eval.metrics import (
-    CaseResult,
     check_thresholds,
-    compare_cases,
     failure_stage,
     invalid_markers,
     key_fact_reasons,
@@ -22,7 +18,7 @@ from podium.eval.metrics import (
     summarise_by_type,
 )
 
-from .helpers import ask, case, result
+from .helpers import ask, case, mixed, result
 
 
 def test_normalise_straightens_quotes_dashes_case_and_spaces() -> None:
@@ -96,22 +92,8 @@ def test_percentile_interpolates_between_ranks() -> None:
     assert percentile(list(range(1, 101)), 100) == 100
 
 
-def _mixed() -> list[CaseResult]:
-    """3 answerable (1 abstains, 1 wrong), 3 unanswerable (2 abstain)."""
-    return [
-        result(case("a1"), ask("Kuleba [1]", cited=("a.txt",), timings=(10, 100))),
-        result(case("a2"), ask("Someone else [1] [2]", cited=("b.txt",), timings=(20, 200)),
-               retrieved=("b.txt", "a.txt"), exact=[False]),
-        result(case("a3"), ask("don't know", abstained=True, timings=(30, 0))),
-        result(case("u1", "unanswerable"), ask("don't know", abstained=True, timings=(40, 0))),
-        result(case("u2", "unanswerable"), ask("don't know", abstained=True, timings=(50, 0))),
-        result(case("u3", "unanswerable"), ask("France [1]", cited=("a.txt",),
-                                               timings=(60, 300))),
-    ]
-
-
 def test_summarise_on_hand_made_results() -> None:
-    results = _mixed()
+    results = mixed()
     scores = [score_case(r, 5) for r in results]
     assert [s.passed for s in scores] == [True, False, False, True, True, False]
     s = summarise(results, scores, 5)
@@ -127,6 +109,14 @@ def test_summarise_on_hand_made_results() -> None:
     assert s["invalid_marker_rate"] == pytest.approx(1 / 6)  # a2 has [2] with one citation
     assert s["latency_retrieve_p50_ms"] == 35.0
     assert s["latency_total_p95_ms"] == pytest.approx(325.0)  # 220 + 0.75 * (360 - 220)
+    # Wilson, 3 of 6: 1/2 ± 1.96 / (2 * sqrt(6 + 1.96²)) = 0.5 ± 0.31239
+    assert s["accuracy_ci"] == pytest.approx([0.1876, 0.8124], abs=1e-4)
+    # 3 of 3 answerable hit@k: low = 3 / (3 + 1.96²) = 0.43849, high 1
+    assert s["hit_at_k_ci"] == pytest.approx([0.4385, 1.0], abs=1e-4)
+    for key in ("hit_at_1", "citation_exactness", "invalid_marker_rate", "abstention_precision",
+                "abstention_recall", "mrr", "cited_source_precision", "cited_source_recall"):
+        low, high = s[f"{key}_ci"]
+        assert low <= s[key] <= high, key
     by_type = summarise_by_type(results, scores, 5)
     assert list(by_type) == ["factoid", "unanswerable"]
     assert by_type["unanswerable"]["hit_at_k"] is None
@@ -137,6 +127,7 @@ def test_abstention_precision_is_none_without_abstentions() -> None:
     results = [result(case("a1"), ask("Kuleba [1]", cited=("a.txt",)))]
     s = summarise(results, [score_case(r, 5) for r in results], 5)
     assert s["abstention_precision"] is None and s["abstention_recall"] is None
+    assert s["abstention_precision_ci"] is None and s["abstention_recall_ci"] is None
 
 
 def test_thresholds_fail_only_metrics_beyond_their_limit() -> None:
@@ -155,23 +146,6 @@ def test_thresholds_fail_only_metrics_beyond_their_limit() -> None:
     relaxed = EvalSettings.model_validate({"min_accuracy": 0.5, "min_citation_exactness": 0.9,
                                            "max_invalid_marker_rate": 0.1})
     assert check_thresholds(summary, relaxed) == []
-
-
-def test_compare_cases_finds_newly_failing_and_passing() -> None:
-    results = _mixed()
-    scores = [score_case(r, 5) for r in results]
-
-    def entry(case_id: str, passed: bool, question: str = "Who joined?") -> dict[str, Any]:
-        return {"id": case_id, "expected": {"question": question}, "scores": {"passed": passed}}
-
-    baseline = {"cases": [entry("a1", True), entry("a2", True), entry("a3", True),
-                          entry("u1", False), entry("u2", True, "Another question?")]}
-    comparison = compare_cases(results, scores, baseline)
-    assert comparison.newly_failing == ["a2", "a3"]
-    assert comparison.newly_passing == ["u1"]
-    assert comparison.changed == ["u2"]
-    assert comparison.not_in_baseline == ["u3"]
-    assert compare_cases(results, scores, None).newly_failing == []
 
 
 def test_default_limits_pass_the_seed_run_of_the_default_models() -> None:

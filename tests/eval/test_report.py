@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from podium.config import Settings
 from podium.eval.markdown import render_markdown
 from podium.eval.metrics import score_case
-from podium.eval.report import headline, render_html, write_reports
+from podium.eval.report import render_html, write_reports
 from podium.eval.results import EvalRun, evaluate, results_from_json, to_json
 from podium.eval.runner import RunOutcome
+from podium.eval.view import headline
 
 from .helpers import ask, case, result
 
@@ -114,3 +117,33 @@ def test_failures_by_stage_table_case_stage_and_worse_stage_in_both_formats() ->
         assert "Failures by stage" in text
         assert "stage lost more cases than the baseline: evidence: 0 → 2" in text
     assert "<dt>Stage</dt><dd>evidence</dd>" in html and "- **Stage:** evidence" in md
+
+
+def test_rates_carry_their_95_percent_intervals_in_every_format() -> None:
+    run = _run()
+    rows = {r.key: r for r in headline(run)}
+    # Wilson 1 of 3: centre (1/3 + 3.8416/6) / (1 + 3.8416/3) = 0.426917, half-width
+    # 1.96 / 2.280533 * sqrt(2/27 + 3.8416/36) = 0.365427
+    assert run.summary["accuracy_ci"] == pytest.approx([0.0615, 0.7923], abs=1e-4)
+    assert rows["accuracy"].interval == "6.1–79.2%"
+    assert rows["mrr"].interval == "1.000–1.000" and rows["latency_total_p95_ms"].interval == ""
+    html, md = render_html(run), render_markdown(run)
+    assert "<th>95 % interval</th>" in html and "<td>6.1–79.2%</td>" in html
+    assert 'class="interval"' in html  # the chart's whisker
+    assert "| Key-fact accuracy | 33.3% | 6.1–79.2% |" in md
+    assert "| factoid | 2 | 0.0% (0.0–65.8%) |" in md  # by type; 3.8416 / 5.8416 = 0.6576
+    assert "Wilson score interval" in md and "exact McNemar p" in md
+
+
+def test_a_baseline_run_reports_the_paired_statistics() -> None:
+    base = to_json(_run())
+    base["cases"][1]["scores"]["passed"] = True  # q2 passed in the baseline: lost now
+    run = _run(baseline=base)
+    stats = run.baseline_paired
+    assert stats is not None and (stats.won, stats.lost, stats.p) == (0, 1, 1.0)
+    line = ("Against the baseline: 0 won, 1 lost of 3 common cases; exact McNemar p = 1; "
+            "accuracy -33.3 pp")
+    assert line in render_markdown(run) and line in render_html(run)
+    gate = to_json(run)["gate"]["baseline_paired"]
+    assert gate["lost"] == 1 and gate["diff"] == pytest.approx(-1 / 3)
+    assert to_json(_run())["gate"]["baseline_paired"] is None
