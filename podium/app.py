@@ -6,7 +6,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +26,7 @@ from podium.models import (
     server_error,
 )
 from podium.qa.engine import QAEngine
-from podium.qa.generate import Generator, Turn
+from podium.qa.generate import Generator, LLMGenerator, Turn
 from podium.qa.retrieve import Filters, HybridRetriever
 from podium.qa.schema import Answer, Done, Event, final_answer
 from podium.vectorstore.chroma import ChunkIndex, EmbeddingInfo
@@ -44,6 +44,7 @@ class Podium:
         self.settings = settings
         self.data_dir = settings.data_dir
         self._serving = False
+        self._loading_embedder = threading.Lock()  # the warm-up thread may be loading it
 
     @cached_property
     def docstore(self) -> DocumentStore:
@@ -52,7 +53,10 @@ class Podium:
 
     @cached_property
     def _embedding(self) -> tuple[BaseEmbedding, EmbeddingInfo]:
-        return build_embedder(self.settings)
+        with self._loading_embedder:  # loaded once, by whichever thread comes first
+            if (loaded := self.__dict__.get("_embedding")) is None:
+                loaded = self.__dict__["_embedding"] = build_embedder(self.settings)
+            return loaded
 
     @property
     def shared_store(self) -> bool:
@@ -62,14 +66,15 @@ class Podium:
     @cached_property
     def index(self) -> ChunkIndex:
         """The Chroma chunk index for the configured embedding model."""
-        model, info = self._embedding
         settings = self.settings
+        client = build_vector_store(settings)  # meanwhile warm_up's thread loads the embedder
+        model, info = self._embedding
 
         def failure(exc: Exception) -> PodiumError:
             return server_error(settings, exc)
 
-        return ChunkIndex(build_vector_store(settings), settings.vectorstore.collection,
-                          model, info, failure=failure if self.shared_store else None)
+        return ChunkIndex(client, settings.vectorstore.collection, model, info,
+                          failure=failure if self.shared_store else None)
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -82,17 +87,14 @@ class Podium:
         return build_generator(self.settings)
 
     def warm_up(self) -> None:
-        """Load the writer's model in a background thread while the first question is
-        retrieved. A failure is left to the question, which meets it again and reports it."""
+        """Get ready for the first question in background threads while the main thread
+        opens the index and retrieves: load the embedding model, and load the writer's model
+        and evaluate the fixed start of its prompt (so that a first question evaluates no
+        more of it than a later one). A failure is left to the question, which meets it
+        again and reports it."""
         generator = self.generator
-
-        def warm() -> None:
-            try:
-                generator.warm()
-            except Exception as exc:  # the question that needs the model reports it
-                logger.debug("warming the writer up failed: %s", exc)
-
-        threading.Thread(target=warm, name="podium-warm-up").start()
+        _background("the embedding model", lambda: self._embedding, "podium-warm-embedder")
+        _background("the writer", lambda: _warm_writer(generator), "podium-warm-up")
 
     @cached_property
     def engine(self) -> QAEngine:
@@ -224,6 +226,27 @@ class Podium:
                         hint="add the files in the page's Library tab, or stop the page, run "
                              "this again, then start the page")
                 yield
+
+
+def _background(what: str, work: Callable[[], object], name: str) -> None:
+    """Run work in a thread; its failure is only logged (the question meets it again)."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception as exc:
+            logger.debug("warming %s up failed: %s", what, exc)
+
+    threading.Thread(target=run, name=name).start()
+
+
+def _warm_writer(generator: Generator) -> None:
+    """Load the writer's model; where its runtime keeps a prompt cache (ik_llama), evaluate
+    the answer prompt's system message into it, as every question after the first finds it."""
+    generator.warm()
+    prime = getattr(getattr(generator, "llm", None), "prime", None)
+    if isinstance(generator, LLMGenerator) and prime is not None:
+        prime(generator.messages("", []))
 
 
 @contextmanager

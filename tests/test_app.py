@@ -1,11 +1,18 @@
-"""The data-dir locks between a chat page and other processes' writes."""
+"""The data-dir locks between a chat page and other processes' writes; the warm-up."""
 
+import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+import podium.app
 from podium.app import build_app
+from podium.config import Settings
 from podium.errors import PodiumError
+from podium.prompts import load_prompt
+from podium.qa.generate import LLMGenerator
 from tests.conftest import fake_settings
 
 
@@ -36,3 +43,40 @@ def test_a_page_is_refused_while_another_process_writes(tmp_path: Path) -> None:
         pass
     with page.serving():  # free again
         pass
+
+
+def _join_warm_up() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("podium-warm"):
+            thread.join()
+
+
+def test_warm_up_loads_the_embedder_once_beside_the_main_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loads: list[str] = []
+
+    def build_embedder(settings: Settings) -> Any:
+        loads.append(threading.current_thread().name)
+        return embedder(settings)
+
+    embedder = podium.app.build_embedder
+    monkeypatch.setattr(podium.app, "build_embedder", build_embedder)
+    app = build_app(fake_settings(tmp_path / "data"))
+    app.warm_up()
+    index = app.index  # meets the model that the warm-up thread loads, or loads it itself
+    _join_warm_up()
+    assert len(loads) == 1
+    assert index.info == app._embedding[1]
+
+
+def test_warm_up_primes_a_writer_with_a_prompt_cache(tmp_path: Path) -> None:
+    calls: list[Any] = []
+    llm = SimpleNamespace(load=lambda: calls.append("load"),
+                          prime=lambda messages: calls.append(messages))
+    app = build_app(fake_settings(tmp_path / "data"))
+    app.__dict__["generator"] = generator = LLMGenerator(
+        llm, load_prompt("answer"), name="primed", condense_prompt=load_prompt("condense"))
+    app.warm_up()
+    _join_warm_up()
+    assert calls == ["load", generator.messages("", [])]
+    assert calls[1][0].content == load_prompt("answer").system

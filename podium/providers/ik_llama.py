@@ -15,6 +15,7 @@ import importlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,11 @@ class IkEngine:
         self._seq_rm = lib.llama_kv_cache_seq_rm
         self._seq_rm.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32]
         self._seq_rm.restype = ctypes.c_bool
+        self._set_threads = getattr(lib, "llama_set_n_threads", None)
+        if self._set_threads is not None:
+            self._set_threads.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
+            self._set_threads.restype = None
+        self.threads = threads
         try:
             self._model = internals.IkModel(model_path)
             # Flash attention off: ik_llama.cpp's asserts on long prompts without AVX-VNNI,
@@ -89,6 +95,18 @@ class IkEngine:
     def logits(self) -> np.ndarray:
         """The last evaluated token's logits, a view of the library's buffer (no copy)."""
         return np.ctypeslib.as_array(self._context.get_logits(-1), shape=(self.n_vocab,))
+
+    @contextmanager
+    def threads_for(self, threads: int) -> Iterator[None]:
+        """Evaluate with this many threads inside the block (where the library can)."""
+        if self._set_threads is None or threads == self.threads:
+            yield
+            return
+        self._set_threads(self._context.ctx, threads, threads)
+        try:
+            yield
+        finally:
+            self._set_threads(self._context.ctx, self.threads, self.threads)
 
     def forget_from(self, position: int) -> bool:
         """Drop cached positions >= position; False when the cache must be cleared instead."""
@@ -171,6 +189,17 @@ class IkLlamaLLM(GGUFChatLLM):
         """Load the model now, instead of at the first question."""
         with self._lock:
             self._ensure_engine()
+
+    def prime(self, messages: Sequence[ChatMessage]) -> None:
+        """Load the model and evaluate these messages into the prompt cache, when it is empty:
+        a prompt that starts the same (the answer prompt's system message) then evaluates only
+        what follows, from its first question on. Meant for a background thread while the
+        question is retrieved, it leaves one of llm.threads to the thread that retrieves."""
+        with self._lock:
+            engine = self._ensure_engine()
+            if not self._cached:
+                with engine.threads_for(max(1, self.threads - 1)):
+                    self._prefill(engine, engine.tokenize(self.format(messages)))
 
     def format(self, messages: Sequence[ChatMessage]) -> str:
         """The prompt text: the chat format applied to the messages, ready for the answer."""

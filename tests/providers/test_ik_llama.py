@@ -67,6 +67,7 @@ class StandInContext:
         self.n_ctx = kwargs["n_ctx"]
         self.kv: list[int] = []
         self.batches: list[tuple[int, int]] = []  # (first position, number of tokens)
+        self.threads: list[tuple[int, int]] = []  # (threads set, batches evaluated before)
         self._logits = (ctypes.c_float * N_VOCAB)()
         contexts.append(self)
 
@@ -104,6 +105,10 @@ def _seq_rm(ctx: StandInContext, seq: int, p0: int, p1: int) -> bool:
     return True
 
 
+def _set_threads(ctx: StandInContext, n_threads: int, n_threads_batch: int) -> None:
+    ctx.threads.append((n_threads, len(ctx.batches)))
+
+
 def _token_to_piece(model: Any, token: int, buf: Any, size: int, lstrip: int,
                     special: bool) -> int:
     if token >= 256:
@@ -122,7 +127,8 @@ def ik(monkeypatch: pytest.MonkeyPatch) -> type[StandInContext]:
         lambda tokens, *, pos_start, logits_last: (tokens, pos_start, logits_last))
     capi = types.ModuleType("ik_llama_cpp._ctypes_api")
     capi._lib = types.SimpleNamespace(  # type: ignore[attr-defined]
-        llama_kv_cache_seq_rm=_seq_rm, llama_log_set=lambda callback, data: None)
+        llama_kv_cache_seq_rm=_seq_rm, llama_log_set=lambda callback, data: None,
+        llama_set_n_threads=_set_threads)
     capi.llama_batch_free = lambda batch: None  # type: ignore[attr-defined]
     capi.llama_token_is_eog = lambda model, token: token == END_OF_TEXT  # type: ignore[attr-defined]
     capi.llama_token_to_piece = _token_to_piece  # type: ignore[attr-defined]
@@ -302,3 +308,27 @@ def test_openmp_threads_wait_passively_unless_the_user_chose(
         monkeypatch.setenv("OMP_WAIT_POLICY", before)
     _answer(_generator(tmp_path))
     assert os.environ["OMP_WAIT_POLICY"] == after
+
+
+def test_prime_evaluates_the_prompts_start_before_the_first_question(
+        tmp_path: Path, ik: type[StandInContext]) -> None:
+    generator = _generator(tmp_path, threads="3")
+    llm = generator.llm  # type: ignore[attr-defined]
+    llm.prime(generator.messages("", []))  # type: ignore[attr-defined]
+    [context] = contexts
+    # two threads while priming (one left to the thread that retrieves), then three again
+    assert context.threads == [(2, 0), (3, len(context.batches))] and context.batches
+    system = generator.messages("", [])[0].content  # type: ignore[attr-defined]
+    start = f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\nPassages:\n"
+    assert bytes(t for t in context.kv if t < 256).startswith(
+        start.replace("<|im_start|>", "").replace("<|im_end|>", "").encode())
+    context.batches.clear()
+
+    assert _answer(generator) == "Kuleba said so [1]."
+
+    shared = len(StandInModel.tokenize(StandInModel.__new__(StandInModel), start,
+                                       add_bos=False, special=True))
+    assert context.batches[0][0] >= shared  # the system message was not evaluated again
+    context.batches.clear()
+    llm.prime(generator.messages("", []))  # type: ignore[attr-defined]
+    assert context.batches == []  # a cache in use is left as it is
