@@ -20,6 +20,7 @@ from podium.ingest.reindex import ReindexReport, reindex
 from podium.models import (
     build_embedder,
     build_generator,
+    build_reranker,
     build_rescorer,
     build_vector_store,
     describe_vector_store,
@@ -103,9 +104,12 @@ class Podium:
         rescore, rescorer = build_rescorer(self.settings)
         if rescorer:
             models["rescorer"] = rescorer
+        rerank = build_reranker(self.settings)
+        if rerank is not None:
+            models["reranker"] = rerank.name
         return QAEngine(retriever=self.retriever, docstore=self.docstore, generator=self.generator,
                         settings=self.settings.retrieval, citations=self.settings.citations,
-                        models=models, rescore=rescore)
+                        models=models, rescore=rescore, rerank=rerank)
 
     def ingest(self, paths: list[Path], *, prune: bool = False, reindex: bool = False,
                progress: bool = True) -> IngestReport:

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from podium.config import LoadedSettings, Settings, flatten, load_settings
 from podium.errors import PodiumError
 from podium.eval.cli import add_eval_parser, run_eval
+from podium.train.cli import add_train_parser
 
 logger = logging.getLogger("podium")
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="show the effective settings and where each came from")
     config.add_argument("--json", action="store_true", help="print as JSON")
     add_eval_parser(sub, common)
+    add_train_parser(sub, common)
     return parser
 
 
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides={"data_dir": args.data_dir} if hasattr(args, "data_dir") else None)
         handler = {"ingest": _ingest, "reindex": _reindex, "ask": _ask, "chat": _chat,
                    "ui": _ui, "config": _config, "status": _status,
-                   "eval": run_eval}[args.command]
+                   "eval": run_eval, "train-reranker": _train_reranker}[args.command]
         return handler(args, loaded)
     except PodiumError as exc:
         print(f"podium: {exc}", file=sys.stderr)
@@ -125,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("podium: interrupted", file=sys.stderr)
         return 130
+
+
+def _train_reranker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from podium.train.cli import run_train  # torch only for this command
+
+    return run_train(args, loaded)
 
 
 def _app(settings: Settings) -> Any:

@@ -201,6 +201,32 @@ class RetrievalSettings(_Section):
     rescore_candidates: int = Field(
         16, ge=2, le=100, description="Best candidate sentences the rescorer re-ranks."
     )
+    reranker: str = Field(
+        "packaged",
+        description=(
+            "Podium's cross-encoder that re-ranks the best candidate sentences, gives the "
+            "probability that each answers the question, and abstains when none is likely "
+            "enough: packaged (the model shipped with Podium), a path to a reranker.onnx "
+            "written by `podium train-reranker`, none (today's scorer alone), or fake (tests)."
+        ),
+    )
+    rerank_candidates: int = Field(
+        24, ge=2, le=100, description="Best candidate sentences the reranker scores."
+    )
+    min_answer_probability: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Abstain when no passage answers with at least this probability (reranker "
+                    "on); unset: the threshold calibrated with the model (its .json file).",
+    )
+    confident_probability: float = Field(
+        0.8, ge=0.0, le=1.0,
+        description="When the best passage answers with at least this probability, only the "
+                    "passages above half of it are shown (at least min_evidence_sentences); "
+                    "otherwise evidence_sentences are.",
+    )
+    min_evidence_sentences: int = Field(
+        4, ge=1, le=20, description="Fewest passages shown when the reranker is confident."
+    )
 
 
 class CitationSettings(_Section):

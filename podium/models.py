@@ -4,6 +4,7 @@ provider names appear."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -12,7 +13,7 @@ from llama_index.core.llms import LLM
 from podium.config import Settings
 from podium.errors import VectorStoreError, model_failures
 from podium.prompts import load_chat_format, load_prompt
-from podium.qa.evidence import Rescore
+from podium.qa.evidence import Rerank, Rescore
 from podium.qa.generate import ExtractiveGenerator, Generator, LLMGenerator
 from podium.vectorstore.chroma import EmbeddingInfo
 
@@ -57,6 +58,22 @@ def build_rescorer(settings: Settings) -> tuple[Rescore | None, str | None]:
         rescorer = E5Rescorer()
         return rescorer, rescorer.name
     return None, None
+
+
+def build_reranker(settings: Settings) -> Rerank | None:
+    """Podium's cross-encoder reranker (retrieval.reranker), or None when switched off."""
+    cfg = settings.retrieval
+    if cfg.reranker == "none":
+        return None
+    if cfg.reranker == "fake":
+        from podium.providers.fake import FakeReranker
+
+        return FakeReranker(0.5 if cfg.min_answer_probability is None
+                            else cfg.min_answer_probability)
+    from podium.providers.reranker import OnnxReranker, packaged_model
+
+    path = packaged_model() if cfg.reranker == "packaged" else Path(cfg.reranker).expanduser()
+    return OnnxReranker(path, threshold=cfg.min_answer_probability)
 
 
 def build_generator(settings: Settings) -> Generator:

@@ -23,7 +23,8 @@ def fake_settings(data_dir: Path, **sections: Any) -> Settings:
     overrides: dict[str, Any] = {
         "data_dir": data_dir, "embedding": {"provider": "fake"}, "llm": {"provider": "fake"},
         # Bag-of-words vectors score differently from MiniLM's; scale the abstention rule.
-        "retrieval": {"min_similarity": 0.1, "strong_similarity": 0.7, "rescorer": "none"}}
+        "retrieval": {"min_similarity": 0.1, "strong_similarity": 0.7, "rescorer": "none",
+                      "reranker": "none"}}
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)
     return load_settings(overrides=overrides, env={}, discover=False).settings

@@ -20,6 +20,7 @@ def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
     return {**env, "PODIUM_DATA_DIR": str(data_dir), "PODIUM_EMBEDDING__PROVIDER": "fake",
             "PODIUM_LLM__PROVIDER": "fake", "PODIUM_RETRIEVAL__RESCORER": "none",
+            "PODIUM_RETRIEVAL__RERANKER": "none",
             "PODIUM_RETRIEVAL__MIN_SIMILARITY": "0.1",
             "PODIUM_RETRIEVAL__STRONG_SIMILARITY": "0.7"}
 

@@ -121,3 +121,22 @@ class FakeLLM(CustomLLM):
                         ) -> CompletionResponseGen:
         text = self._reply(prompt)
         yield CompletionResponse(text=text, delta=text)
+
+
+class FakeReranker:
+    """The share of the question's key terms a passage holds, as its probability of answering:
+    a pure function of the texts (retrieval.reranker = "fake")."""
+
+    name = "fake-reranker"
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.threshold = threshold
+        self.asked: list[tuple[str, list[str]]] = []
+
+    def probabilities(self, question: str, passages: list[str]) -> Any:
+        """One probability per passage: the question terms it holds over all of them."""
+        import numpy as np
+
+        self.asked.append((question, list(passages)))
+        wanted = set(terms(question))
+        return np.array([len(wanted & set(terms(p))) / max(len(wanted), 1) for p in passages])

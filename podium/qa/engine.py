@@ -12,7 +12,15 @@ from podium.config import CitationSettings, RetrievalSettings
 from podium.errors import PodiumError
 from podium.qa.citations import MARKER, marker_numbers, says_no_answer
 from podium.qa.compose import Composer
-from podium.qa.evidence import Evidence, Passage, Rescore, changed_since, select_evidence
+from podium.qa.evidence import (
+    Evidence,
+    Passage,
+    Rerank,
+    Reranking,
+    Rescore,
+    changed_since,
+    select_evidence,
+)
 from podium.qa.generate import Generator, Turn, quote
 from podium.qa.parts import part_queries, question_parts
 from podium.qa.retrieve import Filters, HybridRetriever, Retrieval
@@ -53,9 +61,12 @@ class QAEngine:
     def __init__(self, *, retriever: HybridRetriever, docstore: DocumentStore,
                  generator: Generator, settings: RetrievalSettings,
                  citations: CitationSettings, models: dict[str, str],
-                 rescore: Rescore | None = None) -> None:
+                 rescore: Rescore | None = None, rerank: Rerank | None = None) -> None:
         self._retriever = retriever
         self._rescore = rescore
+        self._rerank = None if rerank is None else Reranking(
+            rerank, settings.rerank_candidates, settings.confident_probability,
+            settings.min_evidence_sentences)
         self._docstore = docstore
         self._generator = generator
         self._settings = settings
@@ -85,8 +96,9 @@ class QAEngine:
         yield Found(_sources(evidence.passages), shown=True)
         retrieved = time.perf_counter()
         abstained = evidence.should_abstain(self._settings)
-        logger.info("evidence: best similarity %.3f, coverage %.2f, unmentioned %s, abstain=%s",
-                    evidence.best_similarity, evidence.coverage, evidence.unmentioned, abstained)
+        logger.info("evidence: best similarity %.3f, coverage %.2f, answers p=%s, unmentioned "
+                    "%s, abstain=%s", evidence.best_similarity, evidence.coverage,
+                    evidence.answer_probability, evidence.unmentioned, abstained)
         first: float | None = None
         text, citations, reply = "", [], ""
         if not abstained:
@@ -157,7 +169,7 @@ class QAEngine:
         return select_evidence(question, list(retrieval.hits), self._docstore,
                                self._settings.evidence_sentences, self._retriever.embed,
                                retrieval.embedding, parts, self._rescore,
-                               self._settings.rescore_candidates)
+                               self._settings.rescore_candidates, self._rerank)
 
     def _chunk_sources(self, retrieval: Retrieval) -> list[Source]:
         """The retrieved chunks as sources, score = similarity (shown before any passage is

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -37,6 +38,17 @@ Embed = Callable[[list[str]], Vectors]
 Rescore = Callable[[str, list[str]], np.ndarray]  # (question, texts) -> one similarity each
 
 
+class Rerank(Protocol):
+    """A cross-encoder: the probability that each text answers the question."""
+
+    name: str
+    threshold: float  # below it, no passage answers: abstain
+
+    def probabilities(self, question: str, passages: list[str]) -> np.ndarray:
+        """One calibrated probability per passage."""
+        ...
+
+
 @dataclass(frozen=True)
 class Passage:
     """One evidence unit (a sentence, or a few short ones) at exact offsets in its document."""
@@ -52,10 +64,14 @@ class Passage:
     overlap: float
     sentence_similarity: float = 0.0
     content_hash: str = ""  # the document version it was cut from ("" when not known)
+    probability: float | None = None  # that it answers the question (the reranker's)
 
     @property
     def score(self) -> float:
-        """Sentence and chunk similarity plus weighted key-term overlap with the question."""
+        """The reranker's probability that it answers; without one, sentence and chunk
+        similarity plus weighted key-term overlap with the question."""
+        if self.probability is not None:
+            return self.probability
         return (0.5 * (self.sentence_similarity + self.similarity)
                 + OVERLAP_WEIGHT * self.overlap)
 
@@ -72,25 +88,46 @@ class Evidence:
                                 compare=False)
     # names in the question that no transcript of the passages mentions (podium.qa.premise)
     unmentioned: tuple[str, ...] = ()
+    # with a reranker: the best passage's probability of answering, and the threshold below
+    # which none does
+    answer_probability: float | None = None
+    answer_threshold: float = 0.5
 
     def should_abstain(self, settings: RetrievalSettings) -> bool:
-        """True when the transcripts do not hold the answer, judged from the evidence alone."""
-        if not self.passages or self.best_similarity < settings.min_similarity:
+        """True when the transcripts do not hold the answer, judged from the evidence alone:
+        with a reranker, when no passage is likely enough to answer; without one, when the
+        best similarity and the key-term coverage are too low."""
+        if not self.passages or self.unmentioned:
             return True
-        if self.unmentioned:
+        if self.answer_probability is not None:
+            return self.answer_probability < self.answer_threshold
+        if self.best_similarity < settings.min_similarity:
             return True
         return (self.best_similarity < settings.strong_similarity
                 and self.coverage < settings.min_term_overlap)
 
 
+@dataclass(frozen=True)
+class Reranking:
+    """How the reranker is used: the units it scores and how many passages to show."""
+
+    model: Rerank
+    candidates: int = 24
+    confident: float = 0.8
+    fewest: int = 4
+
+
 def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, limit: int,
                     embed: Embed, question_embedding: list[float],
                     parts: Sequence[tuple[str, list[float]]] = (),
-                    rescore: Rescore | None = None, candidates: int = 16) -> Evidence:
+                    rescore: Rescore | None = None, candidates: int = 16,
+                    rerank: Reranking | None = None) -> Evidence:
     """Split the hits into sentence units, score them against the question, keep the best.
     Units that say words the question quotes come first. With parts (a multi-part question's
     parts and their embeddings), each part's best units are kept next, so that every part has
-    evidence. With a rescorer, the best `candidates` units are re-ranked by it first."""
+    evidence. With a rescorer, the best `candidates` units are re-ranked by it first; with a
+    reranker, the best `rerank.candidates` are then ordered by its probability of answering,
+    which also sets how many are shown and whether any answers."""
     docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
     texts = {doc_id: doc.text for doc_id, doc in docs.items() if doc is not None}
     units = _units(hits, docs)
@@ -102,6 +139,10 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
     if rescore is not None:
         ranked = _rescored(question, ranked[:candidates], scored, rescore) + ranked[candidates:]
+    probability: float | None = None
+    if rerank is not None:
+        ranked, scored, limit = _reranked(question, ranked, scored, rerank, limit)
+        probability = scored[ranked[0]].probability
     # a sentence saying words the question quotes ('who said "…"?') is the evidence asked for
     quoted = quoted_phrases(question)
     first = [i for i in ranked if any(says_phrase(units[i].text, q) for q in quoted)][:QUOTED]
@@ -123,7 +164,26 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     passages, vectors = _with_context(chosen, scored, texts, vectors, embed)
     missing = unmentioned(question, (_mentions(docs[d]) for d in
                                      dict.fromkeys(p.doc_id for p in passages)))
-    return Evidence(passages, best, coverage, vectors, tuple(missing))
+    return Evidence(passages, best, coverage, vectors, tuple(missing), probability,
+                    rerank.model.threshold if rerank else 0.5)
+
+
+def _reranked(question: str, ranked: list[int], units: list[Passage], rerank: Reranking,
+              limit: int) -> tuple[list[int], list[Passage], int]:
+    """The best units ordered by the reranker's probability (the rest after them), the units
+    with their probabilities, and how many to show: when the best clearly answers, those
+    above half its probability (at least rerank.fewest); otherwise the limit."""
+    top = ranked[: rerank.candidates]
+    probabilities = rerank.model.probabilities(question, [units[i].text for i in top])
+    units = list(units)
+    for i, p in zip(top, probabilities, strict=True):
+        units[i] = replace(units[i], probability=float(p))
+    order = sorted(top, key=lambda i: -(units[i].probability or 0.0))
+    best = (units[order[0]].probability or 0.0) if order else 0.0
+    if best >= rerank.confident:
+        likely = sum((units[i].probability or 0.0) >= best / 2 for i in order)
+        limit = min(limit, max(rerank.fewest, likely))
+    return order + ranked[len(top):], units, limit
 
 
 def _mentions(doc: StoredDocument | None) -> str:

