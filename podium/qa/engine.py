@@ -93,9 +93,10 @@ class QAEngine:
         found = time.perf_counter()
         retrieval, parts = self._with_parts(standalone, filters, retrieval)
         evidence = self._select(standalone, retrieval, parts)
-        yield Found(_sources(evidence.passages), shown=True)
-        retrieved = time.perf_counter()
         abstained = evidence.should_abstain(self._settings)
+        chosen = _sources(evidence.passages)
+        yield Found(chosen, shown=True, best=None if abstained or not chosen else chosen[0])
+        retrieved = time.perf_counter()
         logger.info("evidence: best similarity %.3f, coverage %.2f, answers p=%s, unmentioned "
                     "%s, abstain=%s", evidence.best_similarity, evidence.coverage,
                     evidence.answer_probability, evidence.unmentioned, abstained)

@@ -82,6 +82,9 @@ class Found:
 
     sources: list[Source]
     shown: bool = False
+    # with shown=True: the passage most likely to answer, at its exact offsets, when Podium
+    # will answer (None when it abstains); shown before the model writes
+    best: Source | None = None
 
     @property
     def transcripts(self) -> list[Source]:
