@@ -3,7 +3,7 @@
 # the corpus users really have: the first 642 records of the White House corpus (press
 # briefings, as .podium/full held them), the 1,148 documents of the original wide index (the
 # look-alikes of w01-w50, as scripts/eval-wide.sh chose them), and the five seed transcripts;
-# plus every source of eval/wide.jsonl that is not among them (27 for w01-w158: 1,782 in all).
+# plus every source of eval/wide.jsonl that is not among them (31 for w01-w158: 1,786 in all).
 #
 # Builds or resumes the index: the input list is rebuilt on every run (deterministic, ~30 s, so
 # new wide sources join it), and `podium ingest` skips complete documents and redoes pending ones,
