@@ -158,6 +158,7 @@ class IkLlamaLLM(GGUFChatLLM):
     _engine: Any = PrivateAttr(default=None)
     _cached: list[int] = PrivateAttr(default_factory=list)  # the tokens in the KV cache
     _render: Any = PrivateAttr(default=None)
+    _prompt_tokens: int = PrivateAttr(default=0)  # of the last prompt
 
     @classmethod
     def class_name(cls) -> str:
@@ -216,13 +217,15 @@ class IkLlamaLLM(GGUFChatLLM):
         for delta in self._generate(messages):
             content += delta
             yield ChatResponse(message=ChatMessage(role="assistant", content=content),
-                               delta=delta)
+                               delta=delta,
+                               additional_kwargs={"prompt_tokens": self._prompt_tokens})
 
     def _generate(self, messages: Sequence[ChatMessage]) -> Iterator[str]:
         with self._lock:
             engine = self._ensure_engine()
             prompt = engine.tokenize(self.format(messages))
             self._prefill(engine, prompt)
+            self._prompt_tokens = len(prompt)
             rng = np.random.default_rng(self.seed)
             text = codecs.getincrementaldecoder("utf-8")(errors="replace")
             for n in range(1, self.max_tokens + 1):

@@ -143,6 +143,7 @@ class QAEngine:
             sources=_sources(evidence.passages),
             retrieved=list(dict.fromkeys(h.doc_id for h in retrieval.hits)),
             reply=reply,
+            usage=_usage(self._generator) if reply else {},
         ))
 
     def evidence(self, question: str, filters: Filters | None) -> tuple[Retrieval, Evidence]:
@@ -224,6 +225,12 @@ def _outcome(composer: Composer) -> str:
                for s, v in zip(composer.kept, checked, strict=True)):
         return "fallback"
     return "answer"
+
+
+def _usage(generator: Generator) -> dict[str, int]:
+    """The prompt tokens of the answer just written, where the writer reports them."""
+    count = getattr(generator, "last_prompt_tokens", None)
+    return {"prompt_tokens": count} if count else {}
 
 
 def _sources(passages: Sequence[Passage]) -> list[Source]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.llms import LLM
@@ -76,6 +76,7 @@ class LLMGenerator:
         self._prompt = prompt
         self._condense = condense_prompt
         self.name = name
+        self.last_prompt_tokens: int | None = None  # of the last answer, where the model says
 
     def messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
         """The chat messages sent to the model."""
@@ -85,8 +86,10 @@ class LLMGenerator:
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str]:
         """Ask the model once, yielding text as it is generated."""
+        self.last_prompt_tokens = None
         with self._reported():
             for part in self.llm.stream_chat(self.messages(question, passages)):
+                self.last_prompt_tokens = _prompt_tokens(part) or self.last_prompt_tokens
                 if part.delta:
                     yield part.delta
 
@@ -116,6 +119,15 @@ class LLMGenerator:
             f"the language model {self.name} failed",
             hint="check the [llm] settings (podium config) and, for a server provider, that "
                  "the server is running")
+
+
+def _prompt_tokens(part: Any) -> int | None:
+    """The prompt's token count that a streamed response reports (ik_llama's own count, or
+    an OpenAI-style usage), if any."""
+    count = (part.additional_kwargs or {}).get("prompt_tokens")
+    usage = getattr(part.raw, "usage", None) if part.raw is not None else None
+    count = count or getattr(usage, "prompt_tokens", None)
+    return int(count) if isinstance(count, int) and count > 0 else None
 
 
 class ExtractiveGenerator:

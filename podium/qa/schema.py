@@ -50,6 +50,7 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
     reply: str = ""  # the writer's raw reply, before the sentence checks
+    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, where the model says
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of DESIGN.md, keys in contract order, then the extensions."""
@@ -64,6 +65,7 @@ class Answer:
             "sources": [asdict(s) for s in self.sources],
             "retrieved": list(self.retrieved),
             "reply": self.reply,
+            "usage": dict(self.usage),
         }
 
 

@@ -40,7 +40,7 @@ CASES: list[dict[str, Any]] = [
      "answers": [], "sources": []},
 ]
 ASK_KEYS = ["question", "answer", "abstained", "citations", "timings_ms", "models",
-            "standalone_question", "sources", "retrieved", "reply"]
+            "standalone_question", "sources", "retrieved", "reply", "usage"]
 
 
 def settings(data_dir: Path, **limits: Any) -> LoadedSettings:

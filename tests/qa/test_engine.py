@@ -28,7 +28,7 @@ def test_answer_cites_exact_words_in_the_json_contract(seeded: Podium) -> None:
     answer = seeded.ask("What did Kuleba say about deliveries of ammunition and weapons?")
     data = answer.to_dict()
     assert list(data) == ["question", "answer", "abstained", "citations", "timings_ms", "models",
-                          "standalone_question", "sources", "retrieved", "reply"]
+                          "standalone_question", "sources", "retrieved", "reply", "usage"]
     assert not data["abstained"] and data["answer"].endswith("[1].")
     assert "ammunition" in data["citations"][0]["quote"]
     assert data["citations"][0]["speaker"] == "FOREIGN MINISTER KULEBA"
@@ -151,3 +151,19 @@ def test_what_was_found_is_streamed_before_any_answer_text(seeded: Podium) -> No
                            f"{len(chunks.transcripts)} transcripts: ")
     assert chunks.transcripts[0].title in line
     assert found_line(Found([])) == "no passage found"
+
+
+def test_prompt_tokens_are_read_from_what_the_model_reports() -> None:
+    from types import SimpleNamespace
+
+    from llama_index.core.base.llms.types import ChatMessage, ChatResponse
+
+    from podium.qa.generate import _prompt_tokens
+
+    message = ChatMessage(role="assistant", content="x")
+    own = ChatResponse(message=message, delta="x", additional_kwargs={"prompt_tokens": 412})
+    assert _prompt_tokens(own) == 412
+    server = ChatResponse(message=message, raw=SimpleNamespace(
+        usage=SimpleNamespace(prompt_tokens=388)))
+    assert _prompt_tokens(server) == 388
+    assert _prompt_tokens(ChatResponse(message=message)) is None
