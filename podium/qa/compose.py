@@ -28,6 +28,7 @@ REMOVED = {
     "ungrounded": "names or numbers that are not in the transcripts",
     "echo": "restates the question",
     "unsupported": "no transcript passage supports it",
+    "number": "a number that the passage it cites does not state",
 }
 
 
@@ -131,7 +132,7 @@ class Composer:
         self.verdicts.append(verdict)
         self._shown = 0
         if not verdict.kept:
-            return out + punct + f" ⟨removed: {REMOVED[verdict.reason]}⟩"
+            return out + punct + f" ⟨removed: {verdict.detail or REMOVED[verdict.reason]}⟩"
         marks = "".join(f"[{self._number(n)}]" for n in verdict.passages)
         self.kept.append(f"{body} {marks}{punct}")
         return out + f" {marks}{punct}"

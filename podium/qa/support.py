@@ -4,7 +4,12 @@ Small models invent specifics ("$1.5 billion", "10 Patriot batteries") and cite 
 is on topic but says no such thing. An answer sentence is kept, with a citation, only when
 
 - every number and capitalised name in it appears in the question or the evidence passages
-  (their words, speakers and titles): otherwise it is *ungrounded*;
+  (their words, speakers and titles; for numbers, their dates too): otherwise it is
+  *ungrounded*;
+- every number in it that the question does not state appears in a passage it is cited with,
+  and, written with a unit or currency ("$1,500", "40 percent", "12 years old"), with that
+  same unit or currency ("1,500 pounds" is not "$1,500"; podium.qa.amounts): otherwise its
+  *number* is not held by what it cites;
 - it says something the question does not already say (at least `min_new_share` of its content
   words are not the question's): otherwise it is an *echo*;
 - a passage supports it: the share of its content words found in the passage (with speaker
@@ -24,19 +29,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from podium.config import CitationSettings
+from podium.qa.amounts import (
+    NUMBER_WORD,
+    SCALES,
+    SPELLED,
+    Quantity,
+    quantities,
+    spelled_value,
+    values,
+)
 from podium.qa.evidence import Embed, Passage, normalised
 from podium.qa.premise import NOT_NAMES
 from podium.text import STOPWORDS, stem, terms
 
-_SMALL = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * n for n, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
-_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9,
-           "trillion": 10**12}
-_NUMBER_WORD = "|".join([*_SMALL, *_TENS, *_SCALES, "dozen"])
-_SPELLED = re.compile(rf"\b(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w’'\-]*")
 _META = re.compile(
@@ -58,7 +63,7 @@ _MONEY_PHRASE = re.compile(
     r"|(?:what|which)\s+(?:(?:is|was|are|were)\s+the\s+)?(?:total\s+)?"
     r"(?:dollar|euro)\s+(?:value|figure|amount|sum|total)\b",
     re.IGNORECASE)
-_AMOUNT = (rf"(?:\d[\d.,]*|(?:{_NUMBER_WORD})(?:[\s-]+(?:{_NUMBER_WORD}))*)"
+_AMOUNT = (rf"(?:\d[\d.,]*|(?:{NUMBER_WORD})(?:[\s-]+(?:{NUMBER_WORD}))*)"
            r"(?:\s+(?:thousand|million|billion|trillion))?")
 _UNIT = r"(?:dollars?|euros?|pounds?|yen|yuan|roubles?|rubles?|rupees?|francs?|USD|EUR|GBP)"
 _MONEY = re.compile(rf"[$€£¥]\s?\d|\b(?:USD|EUR|GBP)\s?\d|\b{_AMOUNT}\s+{_UNIT}\b",
@@ -91,7 +96,7 @@ _SPEAKER_PHRASE = re.compile(
 # "soldiers"), is among the few words around the number, or a partitive follows ("28 of you").
 _HOW_MANY = re.compile(r"how\s+many\s+(?:of\s+(?:the|its|their|these|those|our|your|his|her)\s+)?",
                        re.IGNORECASE)
-_SPELLED_ANY_CASE = re.compile(_SPELLED.pattern, re.IGNORECASE)
+_SPELLED_ANY_CASE = re.compile(SPELLED.pattern, re.IGNORECASE)
 _PARTITIVE = re.compile(r"\s+of\s+(?:you|them|us|those|these|the|its|their|whom)\b",
                         re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;:.!?()\"“”—–]\s")
@@ -105,7 +110,7 @@ _TIME_WORDS = frozenset(  # "may" left out: far more often the verb
 # ("six months", "three and a half minutes", "3 p.m."); a bare "seventy-fourth" is no time.
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 _DURATION = re.compile(
-    rf"\b(?:\d[\d,.]*|(?:{_NUMBER_WORD})(?:[\s-]+(?:{_NUMBER_WORD}))*)(?:\s+and\s+a\s+half)?"
+    rf"\b(?:\d[\d,.]*|(?:{NUMBER_WORD})(?:[\s-]+(?:{NUMBER_WORD}))*)(?:\s+and\s+a\s+half)?"
     r"[\s-]+(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)"
     r"|a\.?m\b\.?|p\.?m\b\.?|o['’]clock)", re.IGNORECASE)
 
@@ -116,7 +121,11 @@ class Verdict:
     kept: bool
     passages: tuple[int, ...] = ()  # 1-based passage numbers that support it
     cited: tuple[int, ...] = ()  # 1-based passage numbers the model's own markers gave
-    reason: str = ""  # why it was not kept: meta, ungrounded, echo, unsupported
+    reason: str = ""  # why it was not kept: meta, ungrounded, echo, unsupported, number
+    detail: str = ""  # the reason in words, where it names what failed
+
+
+Needed = Quantity | str  # a number of a sentence: with its unit or currency, or bare
 
 
 class SentenceChecker:
@@ -128,7 +137,11 @@ class SentenceChecker:
         self._question_terms = set(terms(question))
         self._question_names = {stem(w.lower()) for w in _NAME.findall(question)}
         support = " ".join([question] + [_context(p) for p in passages])
-        self._numbers, self._words = _numbers(support, totals=True), _words(support)
+        self._question_numbers = _numbers(question, totals=True)
+        self._held = [(_numbers(_context(p), totals=True) | _date_numbers(p.date),
+                       quantities(_context(p), ranges=True)) for p in passages]
+        self._numbers = self._question_numbers.union(*(numbers for numbers, _ in self._held))
+        self._words = _words(support)
         self.wants = asks_for(question)
         self._question_quantities = _quantities(question)
         self._counted = counted_noun(question) if self.wants == "count" else None
@@ -167,9 +180,43 @@ class SentenceChecker:
                                                     if n in scores])
         if not passing:
             return Verdict(False, reason="unsupported")
+        passing, missing = self._held_by(body, passing, list(dict.fromkeys(cited)), scores)
+        if missing:
+            why = _not_held(missing[0], [self._passages[n - 1] for n in passing])
+            return Verdict(False, tuple(passing), tuple(dict.fromkeys(cited)), "number", why)
         if echo and not self._counts(body, tuple(passing)):  # "… won 230 medals at the Games"
             return Verdict(False, reason="echo")
         return Verdict(True, tuple(passing), tuple(dict.fromkeys(cited)))
+
+    def _held_by(self, body: str, passing: list[int], cited: list[int],
+                 scores: dict[int, tuple[float, float]]) -> tuple[list[int], list[Needed]]:
+        """The passages that support the sentence, joined by those that hold a number of it
+        that they lack: first the passages its own markers cite, then any other that would
+        support it alone; and the numbers that none of them holds."""
+        missing = [x for x in self._needed(body) if not any(self._holds(n, x) for n in passing)]
+        closest = sorted((n for n in scores if self._passes(scores[n])),
+                         key=lambda n: sum(scores[n]), reverse=True)
+        for n in dict.fromkeys([*cited, *closest]):
+            if missing and n not in passing and any(self._holds(n, x) for x in missing):
+                passing = [*passing, n]
+                missing = [x for x in missing if not self._holds(n, x)]
+        return passing, missing
+
+    def _needed(self, body: str) -> list[Needed]:
+        """The numbers of the sentence that the question does not state: those written with a
+        unit or currency as quantities, the others as in _numbers."""
+        found, bare = quantities(body), body
+        for q in found:
+            bare = bare[:q.start] + " " * (q.end - q.start) + bare[q.end:]
+        return [*(q for q in found if not _numbers(q.text, totals=True) <= self._question_numbers),
+                *sorted(_numbers(bare) - self._question_numbers)]
+
+    def _holds(self, n: int, needed: Needed) -> bool:
+        """Passage n (1-based) states that number (a quantity with that unit or currency)."""
+        numbers, stated = self._held[n - 1]
+        if isinstance(needed, str):
+            return needed in numbers
+        return any(s.value == needed.value and s.unit == needed.unit for s in stated)
 
     def _jointly(self, words: set[str], scores: dict[int, tuple[float, float]],
                  cited: list[int]) -> list[int]:
@@ -306,6 +353,33 @@ def counted_noun(question: str) -> str | None:
     return plurals[-1] if plurals else None
 
 
+def _not_held(needed: Needed, cited: list[Passage]) -> str:
+    """Why a number of a sentence is not held: what the passages it cites say instead."""
+    if isinstance(needed, str):
+        return f"the number {needed} is not in {_what(cited)}"
+    reason = f"the number {needed.text} is not in {_what(cited)}"
+    stated = [q for p in cited for q in quantities(_context(p), ranges=True)]
+    other = list(dict.fromkeys(q.text for q in stated if q.value == needed.value))
+    if other:
+        return f"{reason} (it says {' and '.join(other)})"
+    if any(needed.value in values(_context(p)) for p in cited):
+        return f"{reason} (it gives that number without {_kind(needed)})"
+    return reason
+
+
+def _date_numbers(date: str | None) -> set[str]:
+    """The numbers of a passage's date ("2024-04-03" -> 2024, 4, 3): shown with its citation."""
+    return {str(int(n)) for n in re.findall(r"\d+", date or "")}
+
+
+def _what(cited: list[Passage]) -> str:
+    return "the passage it cites" if len(cited) == 1 else "the passages it cites"
+
+
+def _kind(q: Quantity) -> str:
+    return "the age" if q.unit == "years old" else f"the unit or currency {q.unit!r}"
+
+
 def _plain_word(word: str) -> str:
     return word.strip(".,;:!?()[]\"'“”‘’—–-$").lower()
 
@@ -342,34 +416,18 @@ def _numbers(text: str, totals: bool = False) -> set[str]:
     million" -> 3 and million, as "3 million" gives). With totals, a spelled number ending in a
     scale also gives its whole value ("fifteen thousand" -> 15000, as "15,000" gives)."""
     found = {n.replace(",", "") for n in _NUMBER.findall(text)}
-    for match in _SPELLED.finditer(text.lower()):
+    for match in SPELLED.finditer(text.lower()):
         words = [w for w in re.split(r"[\s-]+", match.group(0)) if w != "and"]
         if words in (["one"], ["zero"]):
             continue  # far more often a pronoun or a figure of speech than a number
-        if words[-1] == "dozen" or _SCALES.get(words[-1], 0) >= 1000:
+        if words[-1] == "dozen" or SCALES.get(words[-1], 0) >= 1000:
             found.add(words[-1])
             if totals and len(words) > 1:
-                found.add(str(_value(words)))
+                found.add(str(spelled_value(words)))
             words = words[:-1]
         if words:
-            found.add(str(_value(words)))
+            found.add(str(spelled_value(words)))
     return found
-
-
-def _value(words: list[str]) -> int:
-    """The value of spelled-out number words ("two hundred thirty" -> 230)."""
-    total = current = 0
-    for word in words:
-        if word in _SMALL or word in _TENS:
-            current += _SMALL.get(word, 0) + _TENS.get(word, 0)
-        elif word == "dozen":
-            current = max(current, 1) * 12
-        elif word == "hundred":
-            current = max(current, 1) * 100
-        else:
-            total += max(current, 1) * _SCALES[word]
-            current = 0
-    return total + current
 
 
 def _names(text: str, first: bool = False) -> set[str]:
