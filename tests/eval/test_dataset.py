@@ -136,9 +136,9 @@ def test_the_absent_field_is_accepted_and_ignored(tmp_path: Path) -> None:
 
 def test_wide_set_loads_with_its_documented_counts() -> None:
     cases = load_dataset([WIDE_SET])
-    assert len(cases) == 50
-    assert Counter(c.type for c in cases) == {"factoid": 16, "attribution": 7,
-                                              "paraphrase": 9, "multi": 7, "unanswerable": 11}
+    assert len(cases) == 158
+    assert Counter(c.type for c in cases) == {"factoid": 54, "attribution": 20,
+                                              "paraphrase": 32, "multi": 20, "unanswerable": 32}
     assert all(len(set(c.sources)) >= 2 for c in cases if c.type == "multi")
 
 
