@@ -9,7 +9,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -17,6 +17,9 @@ from podium.config import LoadedSettings, Settings, flatten, load_settings
 from podium.errors import PodiumError
 from podium.eval.cli import add_eval_parser, run_eval
 from podium.train.cli import add_train_parser
+
+if TYPE_CHECKING:
+    from podium.qa.schema import Citation, Source
 
 logger = logging.getLogger("podium")
 
@@ -238,6 +241,8 @@ def _show(events: Any) -> None:
             print(f"(asking: {event.question})", flush=True)
         elif isinstance(event, Found) and not event.shown:
             print(f"({found_line(event)})", flush=True)
+        elif isinstance(event, Found) and event.best is not None:
+            _print_best(event.best)
         elif isinstance(event, Delta):
             print(event.text, end="", flush=True)
         elif isinstance(event, Revised):
@@ -246,14 +251,31 @@ def _show(events: Any) -> None:
             answer = event.answer
     print()
     for c in answer.citations:
-        about = " · ".join(x for x in (c.speaker, c.date) if x)
-        print(f"\n[{c.n}] {c.title}" + (f" — {about}" if about else "") + f"  ({c.doc_id})")
-        quote = c.quote if c.quote[:1] in "“\"" else f"“{c.quote}”"
-        print(textwrap.indent(textwrap.fill(quote, width=96), "    "))
+        print(f"\n[{c.n}] {_heading(c)}  ({c.doc_id})")
+        print(_quoted(c.quote))
     seconds = answer.timings_ms.get("total", 0) / 1000
     first = answer.timings_ms.get("first_token", 0) / 1000
     print(f"\n({seconds:.1f} s, first words after {first:.1f} s · {answer.models.get('llm')} · "
           f"{answer.models.get('embedding')})")
+
+
+def _print_best(best: Source) -> None:
+    """The passage most likely to answer, whole and at its offsets, before the answer."""
+    print(f"Best passage: {_heading(best)}  ({best.doc_id}, characters "
+          f"{best.start}–{best.end})")
+    print(_quoted(best.quote) + "\n", flush=True)
+
+
+def _heading(passage: Citation | Source) -> str:
+    """Title — SPEAKER · date, of a citation or a source."""
+    about = " · ".join(x for x in (passage.speaker, passage.date) if x)
+    return passage.title + (f" — {about}" if about else "")
+
+
+def _quoted(quote: str) -> str:
+    """The whole quote in quotation marks, wrapped and indented (no word left out)."""
+    quote = quote if quote[:1] in "“\"" else f"“{quote}”"
+    return textwrap.indent(textwrap.fill(quote, width=96), "    ")
 
 
 def _ui(args: argparse.Namespace, loaded: LoadedSettings) -> int:

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from podium.cli import main
+from podium.cli import _show, main
+from podium.qa.schema import Answer, Citation, Delta, Done, Event, Found, Source
 
 
 @pytest.fixture
@@ -16,6 +17,7 @@ def fake_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("PODIUM_EMBEDDING__PROVIDER", "fake")
     monkeypatch.setenv("PODIUM_LLM__PROVIDER", "fake")
     monkeypatch.setenv("PODIUM_RETRIEVAL__MIN_SIMILARITY", "0.1")
+    monkeypatch.setenv("PODIUM_RETRIEVAL__RERANKER", "none")  # as tests.conftest.fake_settings
     monkeypatch.setenv("PODIUM_INGEST__NICE", "0")  # main() runs in the test process
     return data
 
@@ -41,7 +43,10 @@ def test_ask_streams_then_prints_numbered_citations_and_timing(
            "KULEBA" in out
     assert "“" in out
     assert out.startswith("(found 10 passages in 4 transcripts: Remarks: Secretary Blinken")
-    assert "first words after" in out and "[1]" in out.splitlines()[1]
+    assert "first words after" in out
+    assert out.splitlines()[1].startswith("Best passage: Remarks: Secretary Blinken and Foreign "
+                                          "Minister Kuleba — FOREIGN MINISTER KULEBA  (")
+    assert out.index("Best passage: ") < out.index("[1].") < out.index("\n[1] ")
 
 
 def test_chat_json_answers_follow_ups_line_by_line(fake_env: Path, seed_copy: Path,
@@ -194,3 +199,42 @@ def test_ingest_runs_at_the_configured_nice_level(fake_env: Path, seed_copy: Pat
                           env=dict(os.environ))
     start = os.getpriority(os.PRIO_PROCESS, 0)
     assert f"nice {max(start, nice)} rc 0" in done.stdout, done.stderr[-2000:]
+
+
+BEST = Source(doc_id="001_0386686246588c25.txt", title="Press conference", date="2024-04-03",
+              speaker="SECRETARY GENERAL STOLTENBERG",
+              quote=("Allies agreed today to start planning for a greater NATO role in "
+                     "coordinating security assistance and training for Ukraine, so that "
+                     "support is more predictable and longer-lasting,  and I welcome that."),
+              start=812, end=997, score=0.91, similarity=0.66)
+
+
+def _stream(best: Source | None) -> list[Event]:
+    """A fake answer stream: found, chosen (with best), two deltas, done."""
+    answer = Answer("What did allies agree?", "They agreed to plan a NATO role [1].", False,
+                    [Citation(1, BEST.doc_id, BEST.title, BEST.date, BEST.speaker, BEST.quote,
+                              BEST.start, BEST.end)])
+    return [Found([BEST]), Found([BEST], shown=True, best=best),
+            Delta("They agreed to plan"), Delta(" a NATO role [1]."), Done(answer)]
+
+
+def test_show_prints_the_best_passage_whole_before_the_answer(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _show(iter(_stream(BEST)))
+    out = capsys.readouterr().out
+    head = ("Best passage: Press conference — SECRETARY GENERAL STOLTENBERG · 2024-04-03  "
+            "(001_0386686246588c25.txt, characters 812–997)")
+    assert out.splitlines()[1] == head
+    assert out.index(head) < out.index("They agreed to plan a NATO role [1].")
+    block = out.split(head + "\n", 1)[1].split("\n\n", 1)[0]
+    assert all(line.startswith("    ") and len(line) <= 100 for line in block.splitlines())
+    assert len(block.splitlines()) > 1  # wrapped, every word kept
+    assert " ".join(block.split()) == "“" + " ".join(BEST.quote.split()) + "”"
+
+
+def test_show_prints_no_best_passage_when_there_is_none(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _show(iter(_stream(None)))
+    out = capsys.readouterr().out
+    assert "Best passage" not in out
+    assert out.splitlines()[1] == "They agreed to plan a NATO role [1]."

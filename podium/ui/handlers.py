@@ -21,7 +21,17 @@ from podium.app import Conversation, Podium
 from podium.errors import PodiumError
 from podium.feedback import FeedbackStore
 from podium.qa.retrieve import Filters
-from podium.qa.schema import Answer, Citation, Delta, Done, Found, Revised, Standalone, found_line
+from podium.qa.schema import (
+    Answer,
+    Citation,
+    Delta,
+    Done,
+    Found,
+    Revised,
+    Source,
+    Standalone,
+    found_line,
+)
 from podium.ui import render
 from podium.ui.render import Turn
 from podium.vectorstore.docstore import DocumentInfo
@@ -82,8 +92,8 @@ class ChatPage:
                 if isinstance(event, Standalone):
                     turn.standalone = event.question
                 elif isinstance(event, Found):
-                    turn.found = found_line(event)
-                    yield (render.conversation(state.turns), state, gr.skip(),
+                    turn.found, turn.best = found_line(event), event.best
+                    yield (render.conversation(state.turns), state, _chips(turn, gr.skip()),
                            render.found(event), "")
                     continue
                 elif isinstance(event, Delta):
@@ -93,14 +103,14 @@ class ChatPage:
                 elif isinstance(event, Done):
                     turn.answer, turn.text = event.answer, event.answer.answer
                     turn.state = "abstained" if event.answer.abstained else "done"
+                    turn.best = None if event.answer.abstained else turn.best
                 yield (render.conversation(state.turns), state, gr.skip(), gr.skip(), "")
         except PodiumError as exc:
             turn.state, turn.text = "error", f"{exc}"
         except Exception as exc:  # the page shows a message, never a stack trace
             logger.exception("answering %r failed", question)
             turn.state, turn.text = "error", f"Podium could not answer: {exc}"
-        labels = [render.citation_label(c) for c in turn.answer.citations] if turn.answer else []
-        yield (render.conversation(state.turns), state, gr.update(choices=labels, value=None),
+        yield (render.conversation(state.turns), state, _chips(turn, gr.update(choices=[])),
                render.sources(turn.answer), "")
 
     def new_chat(self, session: Session | None) -> tuple[str, Session, Any, str, str]:
@@ -112,9 +122,10 @@ class ChatPage:
                 render.sources(None), "")
 
     def open_citation(self, label: str | None, session: Session | None) -> str:
-        """The cited transcript with the quoted words marked."""
+        """The cited transcript (of a citation or the best passage) with the quoted words
+        marked."""
         state = self._session(session)
-        citation = _citation(state.latest, label)
+        citation = _best(state, label) or _citation(state.latest, label)
         if citation is None:
             return '<div class="empty">Click a citation to open its transcript here.</div>'
         doc = self.app.docstore.get(citation.doc_id)
@@ -244,6 +255,20 @@ def _label(title: str, date: str | None) -> str:
 def _blank(value: str | None) -> str | None:
     """A text box's value, None when empty (Gradio sends None or "")."""
     return (value or "").strip() or None
+
+
+def _chips(turn: Turn, otherwise: Any) -> Any:
+    """The chips of a turn: its best passage, then its citations; otherwise when it has none."""
+    labels = [render.best_label(turn.best)] if turn.best is not None else []
+    if turn.answer is not None:
+        labels += [render.citation_label(c) for c in turn.answer.citations]
+    return gr.update(choices=labels, value=None) if labels else otherwise
+
+
+def _best(state: Session, label: str | None) -> Source | None:
+    """The newest turn's best passage, when label is its chip."""
+    best = state.turns[-1].best if state.turns else None
+    return best if best is not None and label == render.best_label(best) else None
 
 
 def _citation(answer: Answer | None, label: str | None) -> Citation | None:

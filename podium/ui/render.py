@@ -24,6 +24,7 @@ class Turn:
     answer: Answer | None = None
     standalone: str = ""
     found: str = ""  # what the searches found, shown until the answer is done
+    best: Source | None = None  # the passage most likely to answer, shown before the answer
 
 
 def _answer_text(text: str) -> str:
@@ -49,6 +50,28 @@ def citation_label(c: Citation) -> str:
     return f"[{c.n}] {who} · {c.title}"[:90]
 
 
+BEST = "Best passage"
+
+
+def best_label(s: Source) -> str:
+    """The chip label of the best passage: Best passage · speaker · title."""
+    who = s.speaker.title() if s.speaker else "Unattributed"
+    return f"{BEST} · {who} · {s.title}"[:90]
+
+
+def _about(speaker: str | None, title: str, date: str | None) -> str:
+    """Escaped "SPEAKER · title · date", the parts that are known."""
+    return " · ".join(escape(x) for x in (speaker or "", title, date or "") if x)
+
+
+def _best(s: Source) -> str:
+    """The best passage above an answer: its exact quote and where it is (its chip opens it)."""
+    return (f'<div class="best" data-doc="{escape(s.doc_id)}" data-start="{s.start}" '
+            f'data-end="{s.end}"><span class="best-head">{BEST}</span> '
+            f'<span class="quote">{escape(s.quote)}</span>'
+            f'<span class="about"> — {_about(s.speaker, s.title, s.date)}</span></div>')
+
+
 def conversation(turns: list[Turn]) -> str:
     """Every turn: the question, the (streaming) answer, its citations."""
     if not turns:
@@ -62,13 +85,14 @@ def conversation(turns: list[Turn]) -> str:
             parts.append(f'<div class="standalone">asked as: {escape(turn.standalone)}</div>')
         if turn.found and turn.state == "streaming":
             parts.append(f'<div class="found">{escape(turn.found)}</div>')
-        parts.append(f'<div class="answer" data-state="{turn.state}">'
-                     f'<div class="text">{_answer_text(turn.text)}</div>')
+        parts.append(f'<div class="answer" data-state="{turn.state}">')
+        if turn.best is not None and turn.state != "abstained":
+            parts.append(_best(turn.best))
+        parts.append(f'<div class="text">{_answer_text(turn.text)}</div>')
         if turn.answer is not None and turn.answer.citations:
             parts.append('<ol class="citations">')
             for c in turn.answer.citations:
-                about = " · ".join(escape(x) for x in (c.speaker or "", c.title, c.date or "")
-                                   if x)
+                about = _about(c.speaker, c.title, c.date)
                 parts.append(
                     f'<li class="citation" data-n="{c.n}" data-doc="{escape(c.doc_id)}" '
                     f'data-start="{c.start}" data-end="{c.end}">'
@@ -82,14 +106,16 @@ def conversation(turns: list[Turn]) -> str:
     return "".join(parts)
 
 
-def transcript(doc: StoredDocument, citation: Citation | None = None) -> str:
-    """A whole transcript, the cited words marked (id podium-hl) for scrolling into view."""
+def transcript(doc: StoredDocument, citation: Citation | Source | None = None) -> str:
+    """A whole transcript, the cited words (of a citation or the best passage) marked (id
+    podium-hl) for scrolling into view."""
     about = " · ".join(escape(x) for x in (doc.date or "", ", ".join(doc.speakers)) if x)
     head = (f'<div class="doc-head"><div class="doc-title">{escape(doc.title)}</div>'
             f'<div class="doc-about">{about}</div>'
             f'<div class="doc-id">{escape(doc.doc_id)}</div>')
     if citation is not None:
-        head += (f'<div class="doc-cited">[{citation.n}] '
+        which = f"[{citation.n}]" if isinstance(citation, Citation) else BEST
+        head += (f'<div class="doc-cited">{which} '
                  f'{escape(citation.speaker or "unattributed")}, characters '
                  f"{citation.start}–{citation.end}</div>")
         text = doc.text
@@ -136,6 +162,9 @@ CSS = """
 #conversation .answer[data-state="abstained"] .text {font-style: italic;}
 #conversation .answer[data-state="error"] .text {color: #b00020;}
 #conversation .citations {font-size: .85em; opacity: .85;}
+#conversation .best {font-size: .85em; margin: .2em 0 .5em 0; padding-left: .6em;
+  border-left: 3px solid #fde047;}
+#conversation .best-head {font-weight: 600;}
 #conversation .meta {font-size: .75em; opacity: .6;}
 sup.cite {font-weight: 600; color: #1d4ed8;}
 #citations label {border-radius: 999px !important; padding: 2px 10px !important;}

@@ -504,7 +504,8 @@ PWNED_URL = "javascript:window.__pwned=1"
 FAKE_MODELS = {"PODIUM_EMBEDDING__PROVIDER": "fake", "PODIUM_LLM__PROVIDER": "fake",
                "PODIUM_RETRIEVAL__MIN_SIMILARITY": "0.1",
                "PODIUM_RETRIEVAL__STRONG_SIMILARITY": "0.7",
-               "PODIUM_RETRIEVAL__RESCORER": "none"}  # as tests.conftest.fake_settings
+               "PODIUM_RETRIEVAL__RESCORER": "none",
+               "PODIUM_RETRIEVAL__RERANKER": "none"}  # as tests.conftest.fake_settings
 
 # What of the payloads became live in the page: elements, handlers, links, the flag
 # (arguments[0]: the beacon's URL).
@@ -652,6 +653,11 @@ def test_hostile_transcripts_show_as_text_in_the_answer_viewer_and_sources(
     shown = _inner_text(driver, "#conversation")
     assert page.question in shown, shown
     assert page.text in shown, f"the quoted words are not shown as text: {shown}"
+    best = driver.execute_script(
+        "const b = document.querySelector('#conversation .answer .best .quote');"
+        "return b && b.compareDocumentPosition(document.querySelector("
+        "'#conversation .answer .text')) & Node.DOCUMENT_POSITION_FOLLOWING ? b.textContent : '';")
+    assert best == page.text, f"the best passage is not shown, as text, above the answer: {best!r}"
 
     chip = _wait("the chip [1]", lambda: next(
         (c for c in driver.find_elements(By.CSS_SELECTOR, "#citations label")

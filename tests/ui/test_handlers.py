@@ -43,7 +43,9 @@ def test_ask_streams_then_shows_citations_chips_and_sources(page: ChatPage) -> N
     assert 'data-state="done"' in final_html and box == ""
     answer = session.latest
     assert answer is not None and answer.citations
-    assert chips["choices"] == [f"[1] Foreign Minister Kuleba · {answer.citations[0].title}"]
+    assert chips["choices"][1:] == [
+        f"[1] Foreign Minister Kuleba · {answer.citations[0].title}"]
+    assert chips["choices"][0].startswith("Best passage · Foreign Minister Kuleba · ")
     assert '<li class="citation" data-n="1"' in final_html
     assert "<table class=\"sources\">" in sources
 
@@ -73,6 +75,37 @@ def test_clicking_a_chip_marks_the_exact_quote_in_its_transcript(page: ChatPage)
 
     assert html_lib.unescape(marked) == citation.quote == doc.text[citation.start:citation.end]
     assert '<div class="doc-title">Remarks: Secretary Blinken and Foreign Minister Kuleba' in html
+
+
+def test_the_best_passage_shows_and_opens_before_the_answer_is_written(page: ChatPage) -> None:
+    import html as html_lib
+
+    updates = page.ask(QUESTION, None)
+    next(updates)  # what the searches found
+    html, session, chips, _, _ = next(updates)  # the passages chosen; no answer text yet
+    best = session.turns[-1].best
+    assert best is not None and '<div class="text"></div>' in html
+    assert html.index('<div class="best"') < html.index('<div class="text">')
+    assert f'data-start="{best.start}" data-end="{best.end}"' in html
+    assert chips["choices"] == [f"Best passage · Foreign Minister Kuleba · {best.title}"[:90]]
+    viewer = page.open_citation(chips["choices"][0], session)  # while the answer streams
+    marked = viewer.split('<mark id="podium-hl">', 1)[1].split("</mark>", 1)[0]
+    doc = page.app.docstore.get(best.doc_id)
+    assert doc is not None and html_lib.unescape(marked) == best.quote
+    assert doc.text[best.start:best.end] == best.quote
+    assert '<div class="doc-cited">Best passage FOREIGN MINISTER KULEBA, characters' in viewer
+    *_, (final, _, chips, _, _) = updates
+    assert 'data-state="done"' in final and '<div class="best"' in final  # kept above it
+    assert chips["choices"][0].startswith("Best passage")
+
+
+def test_no_best_passage_when_podium_abstains(page: ChatPage) -> None:
+    updates, session = _ask(page, "What is the capital of Peru?")
+    assert 'data-state="abstained"' in updates[-1][0]
+    assert session.turns[-1].best is None
+    assert not any('<div class="best"' in u[0] for u in updates)
+    assert updates[-1][2]["choices"] == []
+    assert "Click a citation" in page.open_citation("Best passage · X · Y", session)
 
 
 def test_transcript_and_answer_html_is_escaped(fake_app: Podium, tmp_path: Path) -> None:
