@@ -279,10 +279,10 @@ def _quoted(quote: str) -> str:
 
 
 def _ui(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    app = _app(loaded.settings)
+    app.warm_up()  # the models load while Gradio is imported and the page is built
     from podium.ui.page import launch
 
-    app = _app(loaded.settings)
-    app.warm_up()
     host = args.host or loaded.settings.ui.host
     port = args.port or loaded.settings.ui.port
     print(f"Podium chat page: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
