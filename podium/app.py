@@ -27,6 +27,7 @@ from podium.models import (
     server_error,
 )
 from podium.qa.engine import QAEngine
+from podium.qa.evidence import Rerank
 from podium.qa.generate import Generator, LLMGenerator, Turn
 from podium.qa.retrieve import Filters, HybridRetriever
 from podium.qa.schema import Answer, Done, Event, final_answer
@@ -89,12 +90,13 @@ class Podium:
 
     def warm_up(self) -> None:
         """Get ready for the first question in background threads while the main thread
-        opens the index and retrieves: load the embedding model, and load the writer's model
-        and evaluate the fixed start of its prompt (so that a first question evaluates no
-        more of it than a later one). A failure is left to the question, which meets it
+        opens the index and retrieves: load the embedding model and the reranker, and load
+        the writer's model and evaluate the fixed start of its prompt (so that a first
+        question evaluates no more of it than a later one). A failure is left to the question, which meets it
         again and reports it."""
         generator = self.generator
         _background("the embedding model", lambda: self._embedding, "podium-warm-embedder")
+        _background("the reranker", lambda: self.reranker, "podium-warm-reranker")
         _background("the writer", lambda: _warm_writer(generator), "podium-warm-up")
 
     @cached_property
@@ -104,12 +106,16 @@ class Podium:
         rescore, rescorer = build_rescorer(self.settings)
         if rescorer:
             models["rescorer"] = rescorer
-        rerank = build_reranker(self.settings)
-        if rerank is not None:
-            models["reranker"] = rerank.name
+        if self.reranker is not None:
+            models["reranker"] = self.reranker.name
         return QAEngine(retriever=self.retriever, docstore=self.docstore, generator=self.generator,
                         settings=self.settings.retrieval, citations=self.settings.citations,
-                        models=models, rescore=rescore, rerank=rerank)
+                        models=models, rescore=rescore, rerank=self.reranker)
+
+    @cached_property
+    def reranker(self) -> Rerank | None:
+        """Podium's cross-encoder (retrieval.reranker), or None when switched off."""
+        return build_reranker(self.settings)
 
     def ingest(self, paths: list[Path], *, prune: bool = False, reindex: bool = False,
                progress: bool = True) -> IngestReport:
