@@ -92,8 +92,8 @@ class Podium:
         """Get ready for the first question in background threads while the main thread
         opens the index and retrieves: load the embedding model and the reranker, and load
         the writer's model and evaluate the fixed start of its prompt (so that a first
-        question evaluates no more of it than a later one). A failure is left to the question, which meets it
-        again and reports it."""
+        question evaluates no more of it than a later one). A failure is left to the question,
+        which meets it again and reports it."""
         generator = self.generator
         _background("the embedding model", lambda: self._embedding, "podium-warm-embedder")
         _background("the reranker", lambda: self.reranker, "podium-warm-reranker")
