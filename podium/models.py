@@ -107,7 +107,8 @@ def _build_llm(settings: Settings) -> tuple[LLM, str]:
             from podium.providers.ik_llama import IkLlamaLLM
 
             # no chat-template layer in ik_llama.cpp: Podium formats ChatML unless told otherwise
-            llm = IkLlamaLLM(**{**options, "chat_template": template or load_chat_format("chatml")})
+            llm = IkLlamaLLM(**{**options, "chat_template": template or load_chat_format("chatml"),
+                                "cache_dir": str(settings.resolved_models_dir)})
         else:
             llm = xllama.XLlamaCppLLM(**options)
         stem = xllama.PACKAGED_NAME if cfg.provider == "local" else llm.metadata.model_name

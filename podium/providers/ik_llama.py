@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import hashlib
 import importlib
+import importlib.metadata
+import json
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +63,15 @@ class IkEngine:
             self._set_threads.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
             self._set_threads.restype = None
         self.threads = threads
+        self._save_state: Any = getattr(lib, "llama_state_save_file", None)
+        self._load_state: Any = getattr(lib, "llama_state_load_file", None)
+        if self._save_state is not None and self._load_state is not None:
+            tokens = ctypes.POINTER(ctypes.c_int32)
+            self._save_state.argtypes = [ctypes.c_void_p, ctypes.c_char_p, tokens, ctypes.c_size_t]
+            self._save_state.restype = ctypes.c_bool
+            self._load_state.argtypes = [ctypes.c_void_p, ctypes.c_char_p, tokens,
+                                         ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
+            self._load_state.restype = ctypes.c_bool
         try:
             self._model = internals.IkModel(model_path)
             # Flash attention off: ik_llama.cpp's asserts on long prompts without AVX-VNNI,
@@ -108,6 +122,28 @@ class IkEngine:
         finally:
             self._set_threads(self._context.ctx, self.threads, self.threads)
 
+    @property
+    def can_save(self) -> bool:
+        """Whether the library can write the KV cache to a file and read it back."""
+        return self._save_state is not None and self._load_state is not None
+
+    def save(self, path: Path, tokens: Sequence[int]) -> bool:
+        """Write the KV cache, which holds exactly these tokens, to a file."""
+        array = (ctypes.c_int32 * len(tokens))(*tokens)
+        return bool(self._save_state(self._context.ctx, str(path).encode(), array, len(tokens)))
+
+    def load(self, path: Path, tokens: Sequence[int]) -> bool:
+        """Read a KV cache written by save() for these tokens; False (and an empty cache)
+        when the file holds anything else or cannot be read."""
+        array = (ctypes.c_int32 * self.context_window)()
+        count = ctypes.c_size_t(0)
+        ok = self._load_state(self._context.ctx, str(path).encode(), array,
+                              self.context_window, ctypes.byref(count))
+        if ok and list(array[:count.value]) == list(tokens):
+            return True
+        self.clear()
+        return False
+
     def forget_from(self, position: int) -> bool:
         """Drop cached positions >= position; False when the cache must be cleared instead."""
         return bool(self._seq_rm(self._context.ctx, 0, position, -1))
@@ -142,6 +178,13 @@ def pick_token(logits: np.ndarray, temperature: float, rng: np.random.Generator)
     return int(top[rng.choice(keep, p=probs)])
 
 
+def _library_version() -> str:
+    try:
+        return importlib.metadata.version("ik-llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     """How many leading tokens a and b share."""
     n = 0
@@ -154,6 +197,8 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 class IkLlamaLLM(GGUFChatLLM):
     """ik_llama.cpp with Podium's chat format and a prompt cache of the previous call."""
+
+    cache_dir: str | None = None  # where prime() keeps the evaluated start of the prompt
 
     _engine: Any = PrivateAttr(default=None)
     _cached: list[int] = PrivateAttr(default_factory=list)  # the tokens in the KV cache
@@ -192,15 +237,53 @@ class IkLlamaLLM(GGUFChatLLM):
             self._ensure_engine()
 
     def prime(self, messages: Sequence[ChatMessage]) -> None:
-        """Load the model and evaluate these messages into the prompt cache, when it is empty:
-        a prompt that starts the same (the answer prompt's system message) then evaluates only
-        what follows, from its first question on. Meant for a background thread while the
-        question is retrieved, it leaves one of llm.threads to the thread that retrieves."""
+        """Load the model and put these messages into the prompt cache, when it is empty: a
+        prompt that starts the same (the answer prompt's system message) then evaluates only
+        what follows, from its first question on. The evaluated cache is kept in a file in
+        cache_dir (~3 MB), which the next process reads in milliseconds instead of evaluating
+        it again. Meant for a background thread while the question is retrieved: it evaluates
+        with one of llm.threads fewer, left to the thread that retrieves."""
         with self._lock:
             engine = self._ensure_engine()
-            if not self._cached:
-                with engine.threads_for(max(1, self.threads - 1)):
-                    self._prefill(engine, engine.tokenize(self.format(messages)))
+            if self._cached:
+                return
+            tokens = engine.tokenize(self.format(messages))
+            file = self._state_file(engine, tokens)
+            if file is not None and file.is_file() and engine.load(file, tokens):
+                self._cached = list(tokens)
+                logger.info("prompt start of %d tokens read from %s", len(tokens), file)
+                return
+            with engine.threads_for(max(1, self.threads - 1)):
+                self._prefill(engine, tokens)
+            if file is not None:
+                self._keep(engine, file)
+
+    def _state_file(self, engine: Any, tokens: Sequence[int]) -> Path | None:
+        """The file of this model, context size, library version and tokens."""
+        if self.cache_dir is None or not engine.can_save:
+            return None
+        model = Path(self.model_path)
+        info = model.stat()
+        key = json.dumps([str(model.resolve()), info.st_size, info.st_mtime_ns,
+                          _library_version(), self.context_window, list(tokens)])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return Path(self.cache_dir) / f"{model.stem}.prompt-{digest}.kv"
+
+    def _keep(self, engine: Any, file: Path) -> None:
+        """Write the prompt cache to file (atomically), and drop this model's older ones."""
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            partial = file.with_name(f"{file.name}.{os.getpid()}.part")
+            if not engine.save(partial, self._cached):
+                partial.unlink(missing_ok=True)
+                return
+            os.replace(partial, file)
+            stem = file.name.split(".prompt-")[0]
+            for old in file.parent.glob(f"{stem}.prompt-*.kv"):
+                if old != file:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only folder: the next process evaluates it again
+            logger.debug("could not keep the prompt cache in %s: %s", file, exc)
 
     def format(self, messages: Sequence[ChatMessage]) -> str:
         """The prompt text: the chat format applied to the messages, ready for the answer."""

@@ -5,6 +5,7 @@ errors are checked without the 1.1 GB GGUF (that is tests/integration/test_ik_ll
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 import sys
@@ -109,6 +110,21 @@ def _set_threads(ctx: StandInContext, n_threads: int, n_threads_batch: int) -> N
     ctx.threads.append((n_threads, len(ctx.batches)))
 
 
+def _state_save(ctx: StandInContext, path: bytes, tokens: Any, n: int) -> bool:
+    assert list(tokens[:n]) == ctx.kv[:n] == ctx.kv, "the cache holds exactly these tokens"
+    Path(path.decode()).write_text(json.dumps(ctx.kv))
+    return True
+
+
+def _state_load(ctx: StandInContext, path: bytes, tokens: Any, capacity: int,
+                count: Any) -> bool:
+    ctx.kv = json.loads(Path(path.decode()).read_text())
+    for i, token in enumerate(ctx.kv[:capacity]):
+        tokens[i] = token
+    count._obj.value = len(ctx.kv)
+    return True
+
+
 def _token_to_piece(model: Any, token: int, buf: Any, size: int, lstrip: int,
                     special: bool) -> int:
     if token >= 256:
@@ -128,7 +144,8 @@ def ik(monkeypatch: pytest.MonkeyPatch) -> type[StandInContext]:
     capi = types.ModuleType("ik_llama_cpp._ctypes_api")
     capi._lib = types.SimpleNamespace(  # type: ignore[attr-defined]
         llama_kv_cache_seq_rm=_seq_rm, llama_log_set=lambda callback, data: None,
-        llama_set_n_threads=_set_threads)
+        llama_set_n_threads=_set_threads, llama_state_save_file=_state_save,
+        llama_state_load_file=_state_load)
     capi.llama_batch_free = lambda batch: None  # type: ignore[attr-defined]
     capi.llama_token_is_eog = lambda model, token: token == END_OF_TEXT  # type: ignore[attr-defined]
     capi.llama_token_to_piece = _token_to_piece  # type: ignore[attr-defined]
@@ -142,11 +159,14 @@ def ik(monkeypatch: pytest.MonkeyPatch) -> type[StandInContext]:
     return StandInContext
 
 
-def _generator(tmp_path: Path, content: bytes = b"GGUF", **llm: str) -> Generator:
+def _generator(tmp_path: Path, content: bytes = b"GGUF", models_dir: str = "",
+               **llm: str) -> Generator:
     path = tmp_path / "tiny.gguf"
-    path.write_bytes(content)
+    if not path.is_file() or path.read_bytes() != content:  # the same file: the same mtime
+        path.write_bytes(content)
     env = {"PODIUM_LLM__PROVIDER": "llamacpp", "PODIUM_LLM__MODEL": str(path),
            "PODIUM_LLM__RUNTIME": "ik_llama",
+           "PODIUM_MODELS_DIR": models_dir or str(tmp_path / "models"),
            **{f"PODIUM_LLM__{k.upper()}": v for k, v in llm.items()}}
     return build_generator(load_settings(env=env, discover=False).settings)
 
@@ -332,3 +352,26 @@ def test_prime_evaluates_the_prompts_start_before_the_first_question(
     context.batches.clear()
     llm.prime(generator.messages("", []))  # type: ignore[attr-defined]
     assert context.batches == []  # a cache in use is left as it is
+
+
+def test_prime_keeps_the_evaluated_start_in_a_file_that_the_next_process_reads(
+        tmp_path: Path, ik: type[StandInContext]) -> None:
+    models = tmp_path / "models"
+    (models / "tiny.prompt-0123456789abcdef.kv").parent.mkdir()
+    (models / "tiny.prompt-0123456789abcdef.kv").write_text("[1, 2]")  # an older prompt's
+    first = _generator(tmp_path, models_dir=str(models))
+    first.llm.prime(first.messages("", []))  # type: ignore[attr-defined]
+    [kept] = models.glob("*.kv")  # the older one is gone
+    assert kept.name.startswith("tiny.prompt-") and contexts[0].batches
+
+    second = _generator(tmp_path, models_dir=str(models))  # a new process: a new context
+    second.llm.prime(second.messages("", []))  # type: ignore[attr-defined]
+    assert contexts[1].kv == contexts[0].kv[:len(contexts[1].kv)] and not contexts[1].batches
+    assert _answer(second) == "Kuleba said so [1]."
+    assert contexts[1].batches[0][0] > 0  # the answer's prompt started after the read start
+
+    kept.write_text(json.dumps([*b"another prompt"]))  # not these tokens: evaluated again
+    third = _generator(tmp_path, models_dir=str(models))
+    third.llm.prime(third.messages("", []))  # type: ignore[attr-defined]
+    assert contexts[2].batches and json.loads(kept.read_text()) == contexts[0].kv[
+        :len(json.loads(kept.read_text()))]
