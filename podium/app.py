@@ -46,7 +46,6 @@ class Podium:
         self.settings = settings
         self.data_dir = settings.data_dir
         self._serving = False
-        self._loading_embedder = threading.Lock()  # the warm-up thread may be loading it
 
     @cached_property
     def docstore(self) -> DocumentStore:
@@ -55,10 +54,7 @@ class Podium:
 
     @cached_property
     def _embedding(self) -> tuple[BaseEmbedding, EmbeddingInfo]:
-        with self._loading_embedder:  # loaded once, by whichever thread comes first
-            if (loaded := self.__dict__.get("_embedding")) is None:
-                loaded = self.__dict__["_embedding"] = build_embedder(self.settings)
-            return loaded
+        return build_embedder(self.settings)
 
     @property
     def shared_store(self) -> bool:
@@ -68,15 +64,14 @@ class Podium:
     @cached_property
     def index(self) -> ChunkIndex:
         """The Chroma chunk index for the configured embedding model."""
-        settings = self.settings
-        client = build_vector_store(settings)  # meanwhile warm_up's thread loads the embedder
         model, info = self._embedding
+        settings = self.settings
 
         def failure(exc: Exception) -> PodiumError:
             return server_error(settings, exc)
 
-        return ChunkIndex(client, settings.vectorstore.collection, model, info,
-                          failure=failure if self.shared_store else None)
+        return ChunkIndex(build_vector_store(settings), settings.vectorstore.collection,
+                          model, info, failure=failure if self.shared_store else None)
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -90,12 +85,12 @@ class Podium:
 
     def warm_up(self) -> None:
         """Get ready for the first question in background threads while the main thread
-        opens the index and retrieves: load the embedding model and the reranker, and load
-        the writer's model and evaluate the fixed start of its prompt (so that a first
-        question evaluates no more of it than a later one). A failure is left to the question,
-        which meets it again and reports it."""
+        opens the index and retrieves: load the reranker, and load the writer's model and
+        put the fixed start of its prompt in its cache (so that a first question evaluates no
+        more of it than a later one). A failure is left to the question, which meets it again
+        and reports it. (Loading the embedding model in a thread as well gained nothing,
+        measured: bench/README.md.)"""
         generator = self.generator
-        _background("the embedding model", lambda: self._embedding, "podium-warm-embedder")
         _background("the reranker", lambda: self.reranker, "podium-warm-reranker")
         _background("the writer", lambda: _warm_writer(generator), "podium-warm-up")
 

@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-import podium.app
 from podium.app import build_app
-from podium.config import Settings
 from podium.errors import PodiumError
 from podium.prompts import load_prompt
 from podium.qa.generate import LLMGenerator
@@ -49,24 +47,6 @@ def _join_warm_up() -> None:
     for thread in threading.enumerate():
         if thread.name.startswith("podium-warm"):
             thread.join()
-
-
-def test_warm_up_loads_the_embedder_once_beside_the_main_thread(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    loads: list[str] = []
-
-    def build_embedder(settings: Settings) -> Any:
-        loads.append(threading.current_thread().name)
-        return embedder(settings)
-
-    embedder = podium.app.build_embedder
-    monkeypatch.setattr(podium.app, "build_embedder", build_embedder)
-    app = build_app(fake_settings(tmp_path / "data"))
-    app.warm_up()
-    index = app.index  # meets the model that the warm-up thread loads, or loads it itself
-    _join_warm_up()
-    assert len(loads) == 1
-    assert index.info == app._embedding[1]
 
 
 def test_warm_up_primes_a_writer_with_a_prompt_cache(tmp_path: Path) -> None:
