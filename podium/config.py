@@ -202,21 +202,24 @@ class RetrievalSettings(_Section):
         16, ge=2, le=100, description="Best candidate sentences the rescorer re-ranks."
     )
     reranker: str = Field(
-        "packaged",
+        "none",
         description=(
-            "Podium's cross-encoder that re-ranks the best candidate sentences, gives the "
-            "probability that each answers the question, and abstains when none is likely "
-            "enough: packaged (the model shipped with Podium), a path to a reranker.onnx "
-            "written by `podium train-reranker`, none (today's scorer alone), or fake (tests)."
+            "Podium's cross-encoder that re-orders the best candidate sentences by the "
+            "probability that each answers the question and sets how many are shown: none "
+            "(today's scorer alone; the default until the packaged model measures better, "
+            "eval/README.md), packaged (the model shipped with Podium), a path to a "
+            "reranker.onnx written by `podium train-reranker`, or fake (tests)."
         ),
     )
     rerank_candidates: int = Field(
         24, ge=2, le=100, description="Best candidate sentences the reranker scores."
     )
-    min_answer_probability: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Abstain when no passage answers with at least this probability (reranker "
-                    "on); unset: the threshold calibrated with the model (its .json file).",
+    min_answer_probability: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="Also abstain when no candidate sentence answers with at least this "
+                    "probability (the reranker's). 0 leaves abstention to the evidence rules "
+                    "above: on the seed set the packaged model's probability told answerable "
+                    "from unanswerable questions no better than chance (eval/README.md).",
     )
     confident_probability: float = Field(
         0.8, ge=0.0, le=1.0,

@@ -68,8 +68,7 @@ def build_reranker(settings: Settings) -> Rerank | None:
     if cfg.reranker == "fake":
         from podium.providers.fake import FakeReranker
 
-        return FakeReranker(0.5 if cfg.min_answer_probability is None
-                            else cfg.min_answer_probability)
+        return FakeReranker(cfg.min_answer_probability)
     from podium.providers.reranker import OnnxReranker, packaged_model
 
     path = packaged_model() if cfg.reranker == "packaged" else Path(cfg.reranker).expanduser()

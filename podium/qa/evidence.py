@@ -89,18 +89,19 @@ class Evidence:
     # names in the question that no transcript of the passages mentions (podium.qa.premise)
     unmentioned: tuple[str, ...] = ()
     # with a reranker: the best passage's probability of answering, and the threshold below
-    # which none does
+    # which none does (retrieval.min_answer_probability)
     answer_probability: float | None = None
-    answer_threshold: float = 0.5
+    answer_threshold: float = 0.0
 
     def should_abstain(self, settings: RetrievalSettings) -> bool:
         """True when the transcripts do not hold the answer, judged from the evidence alone:
-        with a reranker, when no passage is likely enough to answer; without one, when the
-        best similarity and the key-term coverage are too low."""
+        no passage is likely enough to answer (with a reranker and a threshold), or the best
+        similarity and the key-term coverage are too low."""
         if not self.passages or self.unmentioned:
             return True
-        if self.answer_probability is not None:
-            return self.answer_probability < self.answer_threshold
+        if self.answer_probability is not None and (
+                self.answer_probability < self.answer_threshold):
+            return True
         if self.best_similarity < settings.min_similarity:
             return True
         return (self.best_similarity < settings.strong_similarity
@@ -165,7 +166,7 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     missing = unmentioned(question, (_mentions(docs[d]) for d in
                                      dict.fromkeys(p.doc_id for p in passages)))
     return Evidence(passages, best, coverage, vectors, tuple(missing), probability,
-                    rerank.model.threshold if rerank else 0.5)
+                    rerank.model.threshold if rerank else 0.0)
 
 
 def _reranked(question: str, ranked: list[int], units: list[Passage], rerank: Reranking,

@@ -16,13 +16,14 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from podium.errors import PodiumError
-from podium.train.mine import AnswerIndex, Example, QATurn, build_examples, read_documents
-from podium.train.mine import qa_turns as turns_of
+
+if TYPE_CHECKING:  # the miner imports the answering code: load it only to train
+    from podium.train.mine import Example, QATurn
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def add_train_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace, _loaded: Any) -> int:
     """Run `podium train-reranker`."""
     from podium.train.fit import TrainConfig
+    from podium.train.mine import build_examples
 
     config = TrainConfig(steps=args.steps, groups=args.groups, negatives=args.negatives,
                          layers=args.layers, max_length=args.max_length, lr=args.lr,
@@ -84,6 +86,8 @@ def run_train(args: argparse.Namespace, _loaded: Any) -> int:
 
 def _mined(inputs: list[Path], out: Path) -> list[QATurn]:
     """The question turns of the inputs, read from out/turns.jsonl.gz when mined before."""
+    from podium.train.mine import QATurn, qa_turns, read_documents
+
     for path in inputs:
         if not path.exists():
             raise PodiumError(f"{path} does not exist", hint="give files or folders to train on")
@@ -91,7 +95,7 @@ def _mined(inputs: list[Path], out: Path) -> list[QATurn]:
     if cache.exists():
         with gzip.open(cache, "rt", encoding="utf-8") as f:
             return [QATurn(**json.loads(line)) for line in f]
-    turns = [t for doc in read_documents(inputs) for t in turns_of(doc)]
+    turns = [t for doc in read_documents(inputs) for t in qa_turns(doc)]
     if not turns:
         raise PodiumError("no question turns found: training needs transcripts in which a "
                           "question turn (Q:, QUESTION:) is answered by another speaker",
@@ -131,6 +135,7 @@ def _finish(model: Any, turns: list[QATurn], examples: list[Example], out: Path,
     from podium.providers.minilm import MiniLMEmbedding
     from podium.providers.reranker import Calibration, OnnxReranker
     from podium.train.export import export, fit_calibration, torch_logits
+    from podium.train.mine import AnswerIndex
     from podium.train.validate import baseline_scorer, ranking_cases, ranking_figures
 
     held = [e for e in examples if e.split == "validation"][:400]
