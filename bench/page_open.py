@@ -17,15 +17,14 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from localhost import free_port, serves
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -60,13 +59,13 @@ def main() -> None:
     status = json.loads(subprocess.run([sys.executable, "-m", "podium", "status", "--json"],
                                        env=env, check=True, capture_output=True,
                                        text=True).stdout)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     server = subprocess.Popen([sys.executable, "-m", "podium", "ui", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         started = time.perf_counter()
-        while not _serves(url):
+        while not serves(url):
             if server.poll() is not None or time.perf_counter() - started > 300:
                 sys.exit("podium ui did not start")
             time.sleep(0.2)
@@ -124,20 +123,6 @@ def _until(driver: webdriver.Chrome, script: str, started: float) -> object:
             raise TimeoutError("the page did not become usable within 120 s")
         time.sleep(0.05)
     return value
-
-
-def _serves(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -21,17 +21,16 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from cold_start import MODELS_DIR, QUESTION, REPO, SETTINGS, setting, variant_source
+from localhost import free_port, serves
 
 TIMEOUT_S = 300
 
@@ -91,18 +90,18 @@ def _start(src: Path | None, data_dir: Path, question: str, cwd: Path) -> dict[s
     the repository: `python -m` puts the working directory, and its podium, first.)"""
     from gradio_client import Client
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "podium", "ui", "--port", str(port), *_where(data_dir)],
         cwd=cwd, env=_env(src), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while not _serves(url):
+        while not serves(url):
             if server.poll() is not None or time.perf_counter() - started > TIMEOUT_S:
                 sys.exit("podium ui did not start")
             time.sleep(0.05)
-        serves = time.perf_counter() - started
+        served = time.perf_counter() - started
         client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
         api = time.perf_counter() - started
         outputs = client.predict(question=question, speaker="", after="", before="", docs=[],
@@ -112,7 +111,7 @@ def _start(src: Path | None, data_dir: Path, question: str, cwd: Path) -> dict[s
         server.terminate()
         server.wait(timeout=60)
     conversation = str(outputs[0])
-    return {"serves_s": round(serves, 2), "api_s": round(api, 2),
+    return {"serves_s": round(served, 2), "api_s": round(api, 2),
             "answered_s": round(answered, 2), "asked_s": round(answered - api, 2),
             "answer_has_ammunition": "ammunition" in conversation,
             "load_average": round(os.getloadavg()[0], 2)}
@@ -124,20 +123,6 @@ def _env(src: Path | None) -> dict[str, str]:
     if src is not None:
         env["PYTHONPATH"] = str(src)
     return env
-
-
-def _serves(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":
