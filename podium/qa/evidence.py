@@ -239,13 +239,19 @@ def _scored(question: str, embedding: list[float], units: list[Passage], vectors
     """The units scored against one question: sentence similarity and weighted key-term
     overlap (rarer terms weigh more); and the term weights."""
     q = normalised([embedding])[0]
+    overlaps, weights = term_overlaps(question, bags)
+    return [replace(u, sentence_similarity=float(v @ q), overlap=overlap)
+            for u, v, overlap in zip(units, vectors, overlaps, strict=True)], weights
+
+
+def term_overlaps(question: str, bags: list[set[str]]) -> tuple[list[float], dict[str, float]]:
+    """The weighted share of the question's key terms in each bag of terms (rarer terms
+    among the bags weigh more), and the term weights."""
     q_terms = list(dict.fromkeys(terms(question)))
     doc_freq = Counter(t for bag in bags for t in set(q_terms) & bag)
-    weights = {t: math.log(1 + len(units) / (1 + doc_freq[t])) for t in q_terms}
+    weights = {t: math.log(1 + len(bags) / (1 + doc_freq[t])) for t in q_terms}
     total = sum(weights.values()) or 1.0
-    return [replace(u, sentence_similarity=float(v @ q),
-                    overlap=sum(weights[t] for t in q_terms if t in bag) / total)
-            for u, v, bag in zip(units, vectors, bags, strict=True)], weights
+    return [sum(weights[t] for t in q_terms if t in bag) / total for bag in bags], weights
 
 
 def changed_since(passages: list[Passage], docstore: DocumentStore) -> set[int]:

@@ -81,7 +81,8 @@ def new_model(config: TrainConfig) -> Any:
 
 def _batch(examples: list[Example], config: TrainConfig, tokenizer: Any, rng: random.Random
            ) -> tuple[dict[str, Any], Any, list[int]]:
-    """Inputs, labels and group sizes (positive first where there is one) of one step."""
+    """Inputs, labels and group sizes of one step: an example with a positive (first in its
+    group) counts its size, one without counts minus its size (it takes no listwise loss)."""
     import torch
 
     ids, masks, types, labels, sizes = [], [], [], [], []

@@ -8,7 +8,6 @@ the share of the question's weighted key terms in the passage (podium.qa.evidenc
 
 from __future__ import annotations
 
-import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -16,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from podium.qa.evidence import OVERLAP_WEIGHT, term_overlaps
 from podium.text import terms
-from podium.train.mine import AnswerIndex, QATurn
+from podium.train.mine import AnswerIndex, QATurn, is_validation
 
 Scorer = Callable[[str, list[str]], np.ndarray]
-OVERLAP_WEIGHT = 0.5  # as podium.qa.evidence.OVERLAP_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,6 @@ class RankingCase:
 def ranking_cases(turns: list[QATurn], index: AnswerIndex, *, limit: int = 150,
                   same_doc: int = 30, elsewhere: int = 30, seed: int = 0) -> list[RankingCase]:
     """Up to limit validation questions (answered ones, spread over the transcripts)."""
-    from podium.train.mine import is_validation
-
     held = [t for t in turns if is_validation(t.doc_id) and not t.deflects]
     by_doc: dict[str, list[QATurn]] = {}
     for turn in turns:
@@ -74,12 +71,8 @@ def baseline_scorer(embed: Callable[[list[str]], list[list[float]]]) -> Scorer:
     def score(question: str, passages: list[str]) -> np.ndarray:
         vectors = np.asarray(embed([question, *passages]), dtype=np.float64)
         cosine = vectors[1:] @ vectors[0]
-        bags = [set(terms(p)) for p in passages]
-        q_terms = list(dict.fromkeys(terms(question)))
-        freq = Counter(t for bag in bags for t in set(q_terms) & bag)
-        weights = {t: math.log(1 + len(bags) / (1 + freq[t])) for t in q_terms}
-        total = sum(weights.values()) or 1.0
-        overlap = np.array([sum(weights[t] for t in q_terms if t in bag) / total for bag in bags])
+        overlaps, _ = term_overlaps(question, [set(terms(p)) for p in passages])
+        overlap = np.array(overlaps)
         return np.asarray(cosine + OVERLAP_WEIGHT * overlap)
 
     return score
