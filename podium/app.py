@@ -109,7 +109,7 @@ class Podium:
 
     @cached_property
     def reranker(self) -> Rerank | None:
-        """Podium's cross-encoder (retrieval.reranker), or None when switched off."""
+        """Podium's reranker (retrieval.reranker), or None when switched off."""
         return build_reranker(self.settings)
 
     def ingest(self, paths: list[Path], *, prune: bool = False, reindex: bool = False,

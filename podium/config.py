@@ -204,7 +204,7 @@ class RetrievalSettings(_Section):
     reranker: str = Field(
         "none",
         description=(
-            "Podium's cross-encoder that re-orders the best candidate sentences by the "
+            "Podium's reranker that re-orders the best candidate sentences by the "
             "probability that each answers the question and sets how many are shown: none "
             "(today's scorer alone; the default until the packaged model measures better, "
             "eval/README.md), packaged (the model shipped with Podium), a path to a "

@@ -28,7 +28,8 @@ class EmbeddingCache:
         return len(self._vectors)
 
     def embed(self, texts: Sequence[str],
-              compute: Callable[[list[str]], Sequence[Sequence[float]]]) -> np.ndarray:
+              compute: Callable[[list[str]], Sequence[Sequence[float]] | np.ndarray]
+              ) -> np.ndarray:
         """One row per text, in order: cached rows as they are, the others computed in one
         call to `compute` (each distinct text once) and kept."""
         with self._lock:

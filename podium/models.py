@@ -61,7 +61,7 @@ def build_rescorer(settings: Settings) -> tuple[Rescore | None, str | None]:
 
 
 def build_reranker(settings: Settings) -> Rerank | None:
-    """Podium's cross-encoder reranker (retrieval.reranker), or None when switched off."""
+    """Podium's reranker (retrieval.reranker), or None when switched off."""
     cfg = settings.retrieval
     if cfg.reranker == "none":
         return None

@@ -1,14 +1,17 @@
-"""Podium's own cross-encoder reranker: (question, passage) in, P(passage answers) out.
+"""Podium's own reranker: (question, passage) in, P(passage answers) out.
 
 The model is MiniLM-L6 fine-tuned on reporters' questions and the turns that answer them
-(`podium train-reranker`, podium/train), exported to ONNX and quantised to int8. Running it needs
-onnxruntime and tokenizers only, never torch. Beside the `.onnx` file, a `.json` file of the same
-name holds its calibration (Platt scaling of the logit into a probability) and the answerable
-threshold.
+(`podium train-reranker`, podium/train): it embeds the question and each passage (mean pooled,
+unit length), and their cosine is the score. It is exported to ONNX and quantised to int8;
+running it needs onnxruntime and tokenizers only, never torch. Passage embeddings are a
+function of the text alone, so they are kept between questions (podium.embedcache). Beside the
+`.onnx` file, a `.json` file of the same name holds its calibration (Platt scaling of the cosine
+into a probability) and the answerable threshold.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -19,11 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from podium.embedcache import EmbeddingCache
 from podium.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
-MAX_LENGTH = 128  # word pieces of question and passage together, as in training
+MAX_LENGTH = 128  # word pieces of a passage, as in training
+QUESTION_LENGTH = 64  # word pieces of a question, as in training
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 SETTING_HINT = ('set retrieval.reranker to a model file from `podium train-reranker` '
                 '(…/reranker.onnx), or "none" for the scorer without it')
@@ -34,8 +39,9 @@ def packaged_model() -> Path:
     return Path(str(resources.files("podium") / "assets" / "reranker.onnx"))
 
 
+@functools.lru_cache(maxsize=4)
 def load_tokenizer(max_length: int = MAX_LENGTH) -> Any:
-    """The MiniLM word-piece tokenizer (podium/assets), truncating pairs longest-first."""
+    """The MiniLM word-piece tokenizer (podium/assets), truncating at max_length."""
     from tokenizers import Tokenizer
 
     data = (resources.files("podium") / "assets" / "minilm-tokenizer.json").read_bytes()
@@ -43,14 +49,14 @@ def load_tokenizer(max_length: int = MAX_LENGTH) -> Any:
         raise ModelError("the MiniLM tokenizer file in podium/assets is corrupt",
                          hint="reinstall podium")
     tokenizer = Tokenizer.from_str(data.decode("utf-8"))
-    tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
+    tokenizer.enable_truncation(max_length=max_length)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     return tokenizer
 
 
-def encode_pairs(tokenizer: Any, question: str, passages: list[str]) -> dict[str, np.ndarray]:
-    """Model inputs for (question, passage) pairs, padded to the longest pair of the batch."""
-    encodings = tokenizer.encode_batch([(question, p) for p in passages])
+def encode_texts(tokenizer: Any, texts: list[str]) -> dict[str, np.ndarray]:
+    """Model inputs for texts, padded to the longest of the batch."""
+    encodings = tokenizer.encode_batch(texts)
     return {
         "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
         "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
@@ -60,16 +66,17 @@ def encode_pairs(tokenizer: Any, question: str, passages: list[str]) -> dict[str
 
 @dataclass(frozen=True)
 class Calibration:
-    """Platt scaling of the model's logit, and the probability at which a passage answers."""
+    """Platt scaling of the model's score (a cosine), and the probability at which a passage
+    answers."""
 
     scale: float = 1.0
     bias: float = 0.0
     threshold: float = 0.5
     max_length: int = MAX_LENGTH
 
-    def probability(self, logits: np.ndarray) -> np.ndarray:
+    def probability(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities that each passage answers its question."""
-        return 1.0 / (1.0 + np.exp(-(self.scale * logits + self.bias)))
+        return 1.0 / (1.0 + np.exp(-(self.scale * scores + self.bias)))
 
     @classmethod
     def read(cls, path: Path) -> Calibration:
@@ -82,7 +89,8 @@ class Calibration:
 
 
 class OnnxReranker:
-    """Scores (question, passage) pairs with the int8 ONNX cross-encoder."""
+    """Scores (question, passage) pairs with the int8 ONNX model: the cosine of their
+    embeddings, calibrated into the probability that the passage answers."""
 
     def __init__(self, model: Path, *, threads: int = 2, batch_size: int = 32,
                  threshold: float | None = None) -> None:
@@ -95,8 +103,10 @@ class OnnxReranker:
         except (ValueError, TypeError, KeyError) as exc:
             raise ModelError(f"retrieval.reranker: {model.with_suffix('.json')} is not a "
                              f"calibration file ({exc})", hint=SETTING_HINT) from None
-        self._tokenizer = load_tokenizer(self.calibration.max_length)
+        self._passage_tokens = load_tokenizer(self.calibration.max_length)
+        self._question_tokens = load_tokenizer(QUESTION_LENGTH)
         self._batch = batch_size
+        self._passages = EmbeddingCache()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -111,16 +121,24 @@ class OnnxReranker:
         self.name = f"podium-reranker:{model.name}"
         self.threshold = self.calibration.threshold if threshold is None else threshold
 
-    def logits(self, question: str, passages: list[str]) -> np.ndarray:
-        """The model's raw relevance logit for each passage."""
+    def embed(self, texts: list[str], tokenizer: Any) -> np.ndarray:
+        """Unit-length embeddings of texts, one row each."""
         out: list[np.ndarray] = []
-        for at in range(0, len(passages), self._batch):
-            feed = encode_pairs(self._tokenizer, question, passages[at:at + self._batch])
-            (scores,) = self._session.run(
+        for at in range(0, len(texts), self._batch):
+            feed = encode_texts(tokenizer, texts[at:at + self._batch])
+            (rows,) = self._session.run(
                 None, {k: v for k, v in feed.items() if k in self._inputs})
-            out.append(np.asarray(scores, dtype=np.float64).reshape(-1))
-        return np.concatenate(out) if out else np.zeros(0)
+            out.append(np.asarray(rows, dtype=np.float32))
+        return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+    def scores(self, question: str, passages: list[str]) -> np.ndarray:
+        """The cosine of the question's embedding with each passage's."""
+        if not passages:
+            return np.zeros(0)
+        q = self.embed([question], self._question_tokens)[0]
+        p = self._passages.embed(passages, lambda texts: self.embed(texts, self._passage_tokens))
+        return np.asarray(p @ q, dtype=np.float64)
 
     def probabilities(self, question: str, passages: list[str]) -> np.ndarray:
         """Calibrated probability that each passage answers the question."""
-        return self.calibration.probability(self.logits(question, passages))
+        return self.calibration.probability(self.scores(question, passages))

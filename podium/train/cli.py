@@ -33,20 +33,22 @@ def add_train_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser(
         "train-reranker", parents=[common],
         help="train Podium's reranker on the question turns of your transcripts",
-        description="Mine question turns and the turns that answer them, fine-tune MiniLM as a "
-                    "cross-encoder on them (needs the `train` extra), and write an int8 ONNX "
+        description="Mine question turns and the turns that answer them, fine-tune MiniLM to "
+                    "score them (needs the `train` extra), and write an int8 ONNX "
                     "model to --out. Resumes a killed run. Point retrieval.reranker at "
                     "OUT/reranker.onnx to use it.")
     p.add_argument("inputs", nargs="+", type=Path, help="files or folders Podium can ingest")
     p.add_argument("--out", type=Path, required=True, help="folder for the model and its card")
-    p.add_argument("--steps", type=int, default=400, help="training steps (default 400)")
-    p.add_argument("--groups", type=int, default=8, help="questions a step (default 8)")
-    p.add_argument("--negatives", type=int, default=3, help="negatives a question (default 3)")
+    p.add_argument("--steps", type=int, default=500, help="training steps (default 500)")
+    p.add_argument("--groups", type=int, default=16, help="questions a step (default 16)")
+    p.add_argument("--negatives", type=int, default=2,
+                   help="hard negatives a question (default 2)")
     p.add_argument("--layers", type=int, default=6, help="MiniLM layers kept (default 6)")
-    p.add_argument("--max-length", type=int, default=128, help="word pieces a pair (default 128)")
-    p.add_argument("--lr", type=float, default=4e-5, help="learning rate (default 4e-5)")
-    p.add_argument("--questions", type=int, default=6000,
-                   help="question turns sampled to build examples from (default 6000)")
+    p.add_argument("--max-length", type=int, default=128,
+                   help="word pieces a passage (default 128)")
+    p.add_argument("--lr", type=float, default=3e-5, help="learning rate (default 3e-5)")
+    p.add_argument("--questions", type=int, default=12000,
+                   help="question turns sampled to build examples from (default 12000)")
     p.add_argument("--validation-questions", type=int, default=150,
                    help="held-out questions ranked for the figures (default 150)")
     p.add_argument("--seed", type=int, default=0)
@@ -134,23 +136,23 @@ def _finish(model: Any, turns: list[QATurn], examples: list[Example], out: Path,
     """Calibrate on the validation split, export, and rank the held-out questions."""
     from podium.providers.minilm import MiniLMEmbedding
     from podium.providers.reranker import Calibration, OnnxReranker
-    from podium.train.export import export, fit_calibration, torch_logits
+    from podium.train.export import export, fit_calibration, torch_scores
     from podium.train.mine import AnswerIndex
     from podium.train.validate import baseline_scorer, ranking_cases, ranking_figures
 
     held = [e for e in examples if e.split == "validation"][:400]
-    logits, labels, best, answerable = [], [], [], []
+    all_scores, labels, best, answerable = [], [], [], []
     for ex in held:
         passages = ([ex.positive] if ex.positive else []) + ex.negatives
-        scores = torch_logits(model, ex.question, passages, config.max_length)
-        logits += list(scores)
+        scores = torch_scores(model, ex.question, passages, config.max_length)
+        all_scores += list(scores)
         labels += [1.0 if ex.positive else 0.0] + [0.0] * (len(passages) - 1)
         best.append(float(scores.max()))
         answerable.append(ex.positive is not None)
         if ex.positive and len(passages) > 1:  # the same question with its answer taken away
             best.append(float(scores[1:].max()))
             answerable.append(False)
-    scale, bias = fit_calibration(np.array(logits), np.array(labels))
+    scale, bias = fit_calibration(np.array(all_scores), np.array(labels))
     calibration = Calibration(scale=scale, bias=bias, max_length=config.max_length)
     threshold = _threshold(calibration.probability(np.array(best)), np.array(answerable))
     calibration = Calibration(scale, bias, threshold, config.max_length)
@@ -161,7 +163,7 @@ def _finish(model: Any, turns: list[QATurn], examples: list[Example], out: Path,
     embedder = MiniLMEmbedding()
     return {"calibration": {"scale": scale, "bias": bias, "threshold": threshold},
             "export_check": check_figures,
-            "reranker": ranking_figures(cases, reranker.logits),
+            "reranker": ranking_figures(cases, reranker.scores),
             "baseline": ranking_figures(cases, baseline_scorer(embedder.embed))}
 
 

@@ -1,4 +1,4 @@
-"""Export the trained cross-encoder to ONNX, quantise it to int8, check it, then swap it in.
+"""Export the trained reranker to ONNX, quantise it to int8, check it, then swap it in.
 
 Everything is written under temporary names first; the model file and its calibration replace
 the previous ones only after the int8 model has loaded and scored pairs like the torch model.
@@ -16,27 +16,30 @@ from typing import Any
 import numpy as np
 
 from podium.errors import PodiumError
-from podium.providers.reranker import Calibration, OnnxReranker, encode_pairs, load_tokenizer
+from podium.providers.reranker import Calibration, OnnxReranker, encode_texts, load_tokenizer
 
 logger = logging.getLogger(__name__)
 
-MAX_MEAN_ERROR = 0.35  # mean |int8 logit - torch logit| allowed on the check pairs
+MAX_MEAN_ERROR = 0.03  # mean |int8 cosine - torch cosine| allowed on the check pairs
 
 
-def torch_logits(model: Any, question: str, passages: list[str], max_length: int) -> np.ndarray:
-    """The torch model's logits for (question, passage) pairs."""
+def torch_scores(model: Any, question: str, passages: list[str], max_length: int) -> np.ndarray:
+    """The torch model's cosines of a question with passages."""
     import torch
 
-    feed = encode_pairs(load_tokenizer(max_length), question, passages)
+    from podium.providers.reranker import QUESTION_LENGTH
+    from podium.train.fit import embed
+
     with torch.no_grad():
-        out = model(**{k: torch.tensor(v) for k, v in feed.items()}).logits
-    return np.asarray(out.reshape(-1).numpy(), dtype=np.float64)
+        q = embed(model, [question], QUESTION_LENGTH)[0]
+        p = embed(model, passages, max_length)
+    return np.asarray((p @ q).numpy(), dtype=np.float64)
 
 
 def export(model: Any, target: Path, calibration: Calibration,
            check: list[tuple[str, list[str]]]) -> dict[str, float]:
     """Write target (int8 ONNX) and target.json (calibration) atomically; return the check
-    figures (mean and max |int8 - torch| logit difference)."""
+    figures (mean and max |int8 - torch| cosine difference)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -45,12 +48,12 @@ def export(model: Any, target: Path, calibration: Calibration,
     int8 = target.with_name(target.stem + ".int8.tmp.onnx")
     meta = target.with_suffix(".json.tmp")
     model.eval()
-    feed = encode_pairs(load_tokenizer(calibration.max_length), "a question?", ["a passage."])
+    feed = encode_texts(load_tokenizer(calibration.max_length), ["a passage.", "and another"])
     args = tuple(torch.tensor(feed[k]) for k in ("input_ids", "attention_mask", "token_type_ids"))
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-            "token_type_ids": {0: "batch", 1: "tokens"}, "logits": {0: "batch"}}
+            "token_type_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
     torch.onnx.export(model, args, str(fp32), input_names=list(axes)[:3],
-                      output_names=["logits"], dynamic_axes=axes, opset_version=17,
+                      output_names=["embedding"], dynamic_axes=axes, opset_version=17,
                       dynamo=False)
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
     fp32.unlink()
@@ -68,36 +71,36 @@ def _calibration_dict(calibration: Calibration) -> dict[str, float]:
 
 def _check(model: Any, int8: Path, meta: Path, calibration: Calibration,
            check: list[tuple[str, list[str]]]) -> dict[str, float]:
-    """Load the int8 file as answering does and compare its logits with the torch model's."""
+    """Load the int8 file as answering does and compare its cosines with the torch model's."""
     staged = int8.with_name("check.onnx")
     os.replace(int8, staged)
     os.replace(meta, staged.with_suffix(".json"))
     try:
         scorer = OnnxReranker(staged)
-        errors = [np.abs(scorer.logits(q, ps) - torch_logits(model, q, ps, calibration.max_length))
+        errors = [np.abs(scorer.scores(q, ps) - torch_scores(model, q, ps, calibration.max_length))
                   for q, ps in check]
     finally:
         os.replace(staged, int8)
         os.replace(staged.with_suffix(".json"), meta)
     flat = np.concatenate(errors) if errors else np.zeros(1)
-    figures = {"mean_abs_logit_error": float(flat.mean()),
-               "max_abs_logit_error": float(flat.max())}
-    if figures["mean_abs_logit_error"] > MAX_MEAN_ERROR:
+    figures = {"mean_abs_score_error": float(flat.mean()),
+               "max_abs_score_error": float(flat.max())}
+    if figures["mean_abs_score_error"] > MAX_MEAN_ERROR:
         raise PodiumError(f"the int8 model scores unlike the trained one ({figures}); the "
                           "previous model was kept", hint="train again or export without int8")
     return figures
 
 
-def fit_calibration(logits: np.ndarray, labels: np.ndarray, iterations: int = 200
+def fit_calibration(scores: np.ndarray, labels: np.ndarray, iterations: int = 200
                     ) -> tuple[float, float]:
-    """Platt scaling: the scale and bias that minimise log loss of sigmoid(scale*logit+bias)."""
+    """Platt scaling: the scale and bias that minimise log loss of sigmoid(scale*score+bias)."""
     scale, bias = 1.0, 0.0
     for _ in range(iterations):  # Newton steps on the two parameters
-        p = 1.0 / (1.0 + np.exp(-(scale * logits + bias)))
-        g = np.array([np.sum((p - labels) * logits), np.sum(p - labels)])
+        p = 1.0 / (1.0 + np.exp(-(scale * scores + bias)))
+        g = np.array([np.sum((p - labels) * scores), np.sum(p - labels)])
         w = p * (1 - p) + 1e-9
-        h = np.array([[np.sum(w * logits * logits), np.sum(w * logits)],
-                      [np.sum(w * logits), np.sum(w)]]) + 1e-6 * np.eye(2)
+        h = np.array([[np.sum(w * scores * scores), np.sum(w * scores)],
+                      [np.sum(w * scores), np.sum(w)]]) + 1e-6 * np.eye(2)
         step = np.linalg.solve(h, g)
         scale, bias = scale - step[0], bias - step[1]
         if np.abs(step).max() < 1e-8:

@@ -1,10 +1,13 @@
-"""Fine-tune MiniLM as a cross-encoder on mined examples; resumable from its last checkpoint.
+"""Fine-tune MiniLM on mined examples; resumable from its last checkpoint.
 
-Each step takes `groups` examples; an example is its question with its positive passage (when it
-has one) and its negatives. The loss is a listwise softmax cross-entropy over each group that has
-a positive (the answer must outrank its own transcript's other answers and the retrieved ones)
-plus a pointwise binary cross-entropy on every pair (so the logit also means "answers" on its
-own, which the calibration and the abstention read). Needs torch (the `train` extra).
+The model embeds a question and a passage apart (mean pooled, unit length) and scores the pair
+by their cosine, as all-MiniLM-L6-v2 was trained to, so it starts as good as the MiniLM
+similarity answering used before and learns the transcripts' questions from there. Each step
+takes `groups` answered questions: their answers and `negatives` hard negatives each (other
+answers of the same transcript, keyword-retrieved answers of others). The loss is a softmax
+cross-entropy of each question's cosines (times `scale`) over every passage of the step: its
+answer must outrank its hard negatives and the other questions' passages. Needs torch (the
+`train` extra).
 """
 
 from __future__ import annotations
@@ -18,10 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from podium.errors import PodiumError
-from podium.providers.reranker import encode_pairs, load_tokenizer
+from podium.providers.reranker import QUESTION_LENGTH, encode_texts, load_tokenizer
 from podium.train.mine import Example
 
 logger = logging.getLogger(__name__)
@@ -31,14 +32,15 @@ CHECKPOINT = "checkpoint.pt"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How the cross-encoder is trained."""
+    """How the model is trained."""
 
-    steps: int = 400
-    groups: int = 8  # examples a step
-    negatives: int = 3  # negatives an example keeps
-    lr: float = 4e-5
+    steps: int = 500
+    groups: int = 16  # answered questions a step
+    negatives: int = 2  # hard negatives a question brings
+    lr: float = 3e-5
     warmup: int = 20
-    max_length: int = 128
+    max_length: int = 128  # word pieces of a passage
+    scale: float = 20.0  # cosines times this are the softmax's logits
     layers: int = 6  # transformer layers kept (MiniLM-L6 has 6)
     freeze_embeddings: bool = True
     seed: int = 0
@@ -62,62 +64,66 @@ def base_model_folder() -> Path:
 
 
 def new_model(config: TrainConfig) -> Any:
-    """MiniLM with a one-logit classification head, its top layers cut to config.layers."""
+    """MiniLM with mean pooling to a unit-length embedding, its top layers cut to
+    config.layers."""
     import torch
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModel
 
     torch.manual_seed(config.seed)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(base_model_folder()), num_labels=1)
-    encoder = model.bert.encoder
-    if config.layers < len(encoder.layer):
-        encoder.layer = encoder.layer[: config.layers]
-        model.config.num_hidden_layers = config.layers
+    encoder = AutoModel.from_pretrained(str(base_model_folder()))
+    if config.layers < len(encoder.encoder.layer):
+        encoder.encoder.layer = encoder.encoder.layer[: config.layers]
+        encoder.config.num_hidden_layers = config.layers
     if config.freeze_embeddings:
-        for parameter in model.bert.embeddings.parameters():
+        for parameter in encoder.embeddings.parameters():
             parameter.requires_grad = False
-    return model
+    return _pooled(encoder)
 
 
-def _batch(examples: list[Example], config: TrainConfig, tokenizer: Any, rng: random.Random
-           ) -> tuple[dict[str, Any], Any, list[int]]:
-    """Inputs, labels and group sizes of one step: an example with a positive (first in its
-    group) counts its size, one without counts minus its size (it takes no listwise loss)."""
+def _pooled(encoder: Any) -> Any:
+    """The encoder with mean pooling over the real tokens and L2 normalisation."""
     import torch
 
-    ids, masks, types, labels, sizes = [], [], [], [], []
-    for ex in examples:
-        negatives = rng.sample(ex.negatives, min(config.negatives, len(ex.negatives)))
-        passages = ([ex.positive] if ex.positive else []) + negatives
-        feed = encode_pairs(tokenizer, ex.question, passages)
-        ids += list(feed["input_ids"])
-        masks += list(feed["attention_mask"])
-        types += list(feed["token_type_ids"])
-        labels += [1.0 if ex.positive else 0.0] + [0.0] * (len(passages) - 1)
-        sizes.append(len(passages) if ex.positive else -len(passages))
-    width = max(len(row) for row in ids)
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
 
-    def pad(rows: list[np.ndarray]) -> Any:
-        return torch.tensor(np.stack([np.pad(r, (0, width - len(r))) for r in rows]))
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=-1)
 
-    inputs = {"input_ids": pad(ids), "attention_mask": pad(masks), "token_type_ids": pad(types)}
-    return inputs, torch.tensor(labels), sizes
+    return Pooled()
 
 
-def _loss(logits: Any, labels: Any, sizes: list[int]) -> Any:
-    """Listwise cross-entropy over each group with a positive, plus pointwise BCE."""
+def embed(model: Any, texts: list[str], max_length: int) -> Any:
+    """The model's embeddings of texts (a torch tensor, one unit-length row each)."""
+    import torch
+
+    feed = encode_texts(load_tokenizer(max_length), texts)
+    return model(**{k: torch.tensor(v) for k, v in feed.items()})
+
+
+def _batch(examples: list[Example], config: TrainConfig, rng: random.Random
+           ) -> tuple[list[str], list[str]]:
+    """The questions of one step and its passages: each question's answer (passage i is
+    question i's), then every question's hard negatives."""
+    negatives = [n for ex in examples
+                 for n in rng.sample(ex.negatives, min(config.negatives, len(ex.negatives)))]
+    return [ex.question for ex in examples], [ex.positive or "" for ex in examples] + negatives
+
+
+def _loss(questions: Any, passages: Any, scale: float) -> Any:
+    """Softmax cross-entropy of each question's scaled cosines over all the step's passages,
+    its own answer (passage i) the target."""
     import torch
     import torch.nn.functional as F
 
-    pointwise = F.binary_cross_entropy_with_logits(logits, labels)
-    listwise, at, counted = logits.new_zeros(()), 0, 0
-    for size in sizes:
-        if size > 1:
-            group = logits[at:at + size]
-            listwise = listwise + F.cross_entropy(group[None], torch.zeros(1, dtype=torch.long))
-            counted += 1
-        at += abs(size)
-    return pointwise + listwise / max(counted, 1)
+    logits = scale * questions @ passages.T
+    return F.cross_entropy(logits, torch.arange(len(questions)))
 
 
 def train(examples: list[Example], out: Path, config: TrainConfig,
@@ -126,7 +132,7 @@ def train(examples: list[Example], out: Path, config: TrainConfig,
     import torch
 
     torch.set_num_threads(config.threads)
-    usable = [e for e in examples if e.split == "train" and (e.positive or e.negatives)]
+    usable = [e for e in examples if e.split == "train" and e.positive]
     if not usable:
         raise PodiumError("no training examples: the inputs have no question turns answered "
                           "by another speaker (Q / QUESTION: turns)",
@@ -139,16 +145,15 @@ def train(examples: list[Example], out: Path, config: TrainConfig,
     step = _resume(out / CHECKPOINT, model, optimizer, schedule, config)
     order = list(range(len(usable)))
     random.Random(config.seed).shuffle(order)
-    tokenizer = load_tokenizer(config.max_length)
     model.train()
     started = time.monotonic()
     while step < config.steps:
         rng = random.Random(config.seed * 1_000_003 + step)
         picked = [usable[order[(step * config.groups + k) % len(order)]]
                   for k in range(config.groups)]
-        inputs, labels, sizes = _batch(picked, config, tokenizer, rng)
-        logits = model(**inputs).logits.reshape(-1)
-        loss = _loss(logits, labels, sizes)
+        questions, passages = _batch(picked, config, rng)
+        loss = _loss(embed(model, questions, QUESTION_LENGTH),
+                     embed(model, passages, config.max_length), config.scale)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

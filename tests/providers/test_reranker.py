@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from podium.app import build_app
@@ -44,3 +45,21 @@ def test_the_committed_model_ranks_the_answer_first() -> None:
     assert probabilities.argmax() == 2
     assert probabilities[2] >= model.threshold > max(probabilities[0], probabilities[3])
     assert packaged_model().stat().st_size <= 25 * 1024 * 1024
+
+
+def test_passage_embeddings_are_kept_between_questions() -> None:
+    model = OnnxReranker(packaged_model())
+    passages = ["The economy added 916,000 jobs in March.", "We are working with Congress."]
+    first = model.scores("How many jobs were added?", passages)
+    runs: list[int] = []
+    session_run = model._session.run
+
+    def counted(outputs: object, feed: dict[str, np.ndarray]) -> object:
+        runs.append(len(feed["input_ids"]))
+        return session_run(outputs, feed)
+
+    model._session.run = counted
+    again = model.scores("How many jobs were added?", passages)
+    assert runs == [1]  # only the question was embedded again
+    assert np.allclose(first, again, atol=1e-6)
+    assert model.scores("Anything?", []).shape == (0,)
