@@ -252,16 +252,13 @@ def main() -> None:
         setting(spec)
     with tempfile.TemporaryDirectory(prefix="podium-cold-") as tmp:
         root = Path(tmp)
-        variants: dict[str, Path | None] = {}
-        for spec in args.variant or ["working-tree=."]:
-            name, _, rev = spec.partition("=")
-            variants[name] = variant_source(rev, root / name)
+        variants = variant_sources(args.variant, root)
         data_dir = root / "data"
         # not in the repository: `python -m` puts the working directory, and its podium, first
         subprocess.run([sys.executable, "-m", "podium", "ingest", str(REPO / "data/transcripts"),
                         "--no-progress", "--data-dir", str(data_dir),
                         "--settings", str(REPO / "settings.toml")],
-                       cwd=root, env=_env(next(iter(variants.values()))), check=True,
+                       cwd=root, env=run_env(next(iter(variants.values()))), check=True,
                        stdout=subprocess.DEVNULL)
         runs = _rounds(args, variants, data_dir, root)
     results = _summary(args, runs)
@@ -288,7 +285,7 @@ def _rounds(args: argparse.Namespace, variants: dict[str, Path | None], data_dir
 def _run_child(kind: str, src: Path | None, question: str, data_dir: Path,
                root: Path) -> dict[str, Any]:
     result = root / "child.json"
-    env = _env(src)
+    env = run_env(src)
     env["COLD_START_SPAWNED"] = repr(time.time())
     started = time.perf_counter()
     subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", kind,
@@ -304,13 +301,25 @@ def _run_child(kind: str, src: Path | None, question: str, data_dir: Path,
 SETTINGS: dict[str, str] = {}  # --setting: PODIUM_* variables of every run
 
 
-def _env(src: Path | None) -> dict[str, str]:
+def run_env(src: Path | None, **extra: str) -> dict[str, str]:
+    """A run's environment: no PODIUM_ variables but the models dir and the --setting ones,
+    the variant's package first on PYTHONPATH, and extra."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
     env["PODIUM_MODELS_DIR"] = str(MODELS_DIR)
-    env.update(SETTINGS)
+    env.update(SETTINGS, **extra)
     if src is not None:
         env["PYTHONPATH"] = str(src)
     return env
+
+
+def variant_sources(specs: list[str] | None, root: Path) -> dict[str, Path | None]:
+    """Each --variant NAME=REV's package folder (variant_source), unpacked under root/NAME;
+    the working tree alone when there are none."""
+    variants: dict[str, Path | None] = {}
+    for spec in specs or ["working-tree=."]:
+        name, _, rev = spec.partition("=")
+        variants[name] = variant_source(rev, root / name)
+    return variants
 
 
 def setting(spec: str) -> None:

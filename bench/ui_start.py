@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cold_start import MODELS_DIR, QUESTION, REPO, SETTINGS, setting, variant_source
+from cold_start import QUESTION, REPO, run_env, setting, variant_sources
 from localhost import free_port, serves
 
 TIMEOUT_S = 300
@@ -50,10 +50,7 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory(prefix="podium-ui-") as tmp:
         root = Path(tmp)
-        variants: dict[str, Path | None] = {}
-        for spec in args.variant or ["working-tree=."]:
-            name, _, rev = spec.partition("=")
-            variants[name] = variant_source(rev, root / name)
+        variants = variant_sources(args.variant, root)
         data_dir = root / "data"
         subprocess.run([sys.executable, "-m", "podium", "ingest", str(REPO / "data/transcripts"),
                         "--no-progress", *_where(data_dir)],
@@ -118,11 +115,7 @@ def _start(src: Path | None, data_dir: Path, question: str, cwd: Path) -> dict[s
 
 
 def _env(src: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODIUM_")}
-    env.update(PODIUM_MODELS_DIR=str(MODELS_DIR), GRADIO_ANALYTICS_ENABLED="False", **SETTINGS)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    return env
+    return run_env(src, GRADIO_ANALYTICS_ENABLED="False")
 
 
 if __name__ == "__main__":

@@ -141,8 +141,7 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     ranked = sorted(range(len(units)), key=lambda i: scored[i].score, reverse=True)
     probability: float | None = None
     if rerank is not None:
-        ranked, scored, limit = _reranked(question, ranked, scored, rerank, limit)
-        probability = max(scored[i].probability or 0.0 for i in ranked[: rerank.candidates])
+        ranked, scored, limit, probability = _reranked(question, ranked, scored, rerank, limit)
     elif rescore is not None:
         ranked = _rescored(question, ranked[:candidates], scored, rescore) + ranked[candidates:]
     # a sentence saying words the question quotes ('who said "…"?') is the evidence asked for
@@ -171,22 +170,24 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
 
 
 def _reranked(question: str, ranked: list[int], units: list[Passage], rerank: Reranking,
-              limit: int) -> tuple[list[int], list[Passage], int]:
+              limit: int) -> tuple[list[int], list[Passage], int, float]:
     """The best units re-ranked by the reranker's probability in the rescorer's blend (the
-    rest after them), the units with their probabilities, and how many to show: when the best
-    clearly answers, those above half its probability (at least rerank.fewest); otherwise the
-    limit. (Ordering by the probability alone showed fewer key facts: eval/README.md.)"""
+    rest after them), the units with their probabilities, how many to show (when the best
+    clearly answers, those above half its probability, at least rerank.fewest; otherwise the
+    limit) and the best probability. (Ordering by the probability alone showed fewer key
+    facts: eval/README.md.)"""
     top = ranked[: rerank.candidates]
     probabilities = rerank.model.probabilities(question, [units[i].text for i in top])
     units = list(units)
     for i, p in zip(top, probabilities, strict=True):
         units[i] = replace(units[i], probability=float(p))
-    order = _blended(top, np.asarray(probabilities, dtype=np.float64), units)
-    best = max((units[i].probability or 0.0) for i in order) if order else 0.0
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    order = _blended(top, probabilities, units)
+    best = float(probabilities.max()) if len(top) else 0.0
     if best >= rerank.confident:
-        likely = sum((units[i].probability or 0.0) >= best / 2 for i in order)
+        likely = int(np.sum(probabilities >= best / 2))
         limit = min(limit, max(rerank.fewest, likely))
-    return order + ranked[len(top):], units, limit
+    return order + ranked[len(top):], units, limit, best
 
 
 def _mentions(doc: StoredDocument | None) -> str:
