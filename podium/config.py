@@ -218,8 +218,9 @@ class RetrievalSettings(_Section):
         0.0, ge=0.0, le=1.0,
         description="Also abstain when no candidate sentence answers with at least this "
                     "probability (the reranker's). 0 leaves abstention to the evidence rules "
-                    "above: on the seed set the packaged model's probability told answerable "
-                    "from unanswerable questions no better than chance (eval/README.md).",
+                    "above: the packaged model's best probability separated answerable from "
+                    "unanswerable seed and wide questions at AUC 0.66, too weakly to abstain "
+                    "on (eval/README.md).",
     )
     confident_probability: float = Field(
         0.8, ge=0.0, le=1.0,
