@@ -83,9 +83,12 @@ _NAME_PHRASE = re.compile(rf"which\s+\w|{_PERSON_PHRASE.pattern}", re.IGNORECASE
 _TIME_PHRASE = re.compile(
     r"how\s+(?:long|old)\b|when\b|(?:what|which)\s+(?:year|date|day|month|time)\b",
     re.IGNORECASE)
-# "Who said …?": the answer must name the speaker of the passage it cites.
+# "Who said …?", "Which leader told …?": the answer must name the speaker of the passage it
+# cites ("Which country did he say …?" asks for no speaker).
 _SPEAKER_PHRASE = re.compile(
-    r"who\s+(?:\w+\s+)?(?:said|says|say|told|tell|asked|called|described|warned|explained|"
+    r"(?:who\s+(?:\w+\s+)?|which\s+(?:(?!(?:did|does|do|has|have|had|will|would|is|was|were|"
+    r"are|can|could|should)\b)[\w'’-]+\s+){1,6}?)"
+    r"(?:said|says|say|told|tell|asked|called|described|warned|explained|"
     r"introduced|joked|noted|argued|announced|stated|declared|urged|insisted|suggested|claimed|"
     r"promised|vowed|pledged|thanked|praised|critici[sz]ed|compared|remarked|added|replied|"
     r"answered|quoted|spoke|mentioned|referred|cited|invoked|recalled|ended|opened|began)\b",
@@ -113,6 +116,12 @@ _DURATION = re.compile(
     rf"\b(?:\d[\d,.]*|(?:{NUMBER_WORD})(?:[\s-]+(?:{NUMBER_WORD}))*)(?:\s+and\s+a\s+half)?"
     r"[\s-]+(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)"
     r"|a\.?m\b\.?|p\.?m\b\.?|o['’]clock)", re.IGNORECASE)
+# ... or one unit of time without a number: "for a month", "the whole week"
+_SPAN = re.compile(r"\b(?:a|an|one|the\s+(?:whole|entire|full))\s+"
+                   r"(year|month|week|day|hour|decade|century|fortnight)\b", re.IGNORECASE)
+# A share that a "how much" answer may give without digits: "a quarter", "two thirds", "half"
+_FRACTION = re.compile(r"\b(?:(?:a|one|two|three|four)[\s-]+(?:thirds?|quarters?|fifths?|tenths?)"
+                       r"|half)\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Verdict:
@@ -143,6 +152,7 @@ class SentenceChecker:
         self._numbers = self._question_numbers.union(*(numbers for numbers, _ in self._held))
         self._words = _words(support)
         self.wants = asks_for(question)
+        self._question_share = bool(_FRACTION.search(question))
         self._question_quantities = _quantities(question)
         self._counted = counted_noun(question) if self.wants == "count" else None
         first = _WH.search(question)
@@ -244,8 +254,9 @@ class SentenceChecker:
 
     def answers_the_kind(self, body: str, cited: tuple[int, ...] = ()) -> bool:
         """False when the question asks for a count, a sum of money (with its currency) or a
-        time (a time word, a year, a date, or a number of time units) and the sentence states
-        none that the question does not already contain; or asks how many of something and
+        time (a time word, a year, a date, a number of time units or one unit: "for a month")
+        and the sentence states none that the question does not already contain (a "how
+        much" answer may state a share in words: "a quarter"); or asks how many of something and
         no new number counts it; or asks who said something and the sentence names no speaker
         of the labelled passages it cites (1-based); or asks for a name that the passages it
         cites do not say (see _named)."""
@@ -263,7 +274,8 @@ class SentenceChecker:
         if self.wants == "money" and not _MONEY.search(body):
             return False
         if not _numbers(body) - self._question_quantities:
-            return False
+            return (self.wants == "count" and self._counted is None
+                    and bool(_FRACTION.search(body)) and not self._question_share)
         return self._counted is None or self._counts(body, cited)
 
     def _named(self, body: str, cited: tuple[int, ...]) -> bool:
@@ -276,7 +288,8 @@ class SentenceChecker:
             return not self._person
         said: set[str] = set()
         for n in cited:
-            said |= _words(f"{self._passages[n - 1].text} {self._passages[n - 1].speaker or ''}")
+            speaker = self._passages[n - 1].speaker if self._person else None
+            said |= _words(f"{self._passages[n - 1].text} {speaker or ''}")
         return not cited or bool(new & said)
 
     def _counts(self, body: str, cited: tuple[int, ...]) -> bool:
@@ -389,6 +402,7 @@ def _times(text: str) -> set[str]:
     of dates and of durations or clock times."""
     found = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _TIME_WORDS}
     found |= set(_YEAR.findall(text))
+    found |= {unit.lower() for unit in _SPAN.findall(text)}
     for match in [*_DATE.finditer(text), *_DURATION.finditer(text)]:
         found |= _numbers(match.group(0))
     return found

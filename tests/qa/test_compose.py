@@ -165,6 +165,9 @@ def test_a_time_answer_states_a_time_not_just_a_number(answer: str, states_a_tim
     ("What accommodation did he joke about, given how often he visits?", None),
     ("Who said Ukraine can rely on NATO?", "speaker"),
     ("At the briefing, who warned that stocks were low?", "speaker"),
+    ("Which head of state told the Assembly that a leader cares?", "speaker"),
+    ("Which member of the team said there are no rules?", "speaker"),
+    ("Which country did Biden say would host it?", "name"),  # Biden said it: not asked
     ("Who was convicted of the attack?", "name"),
     ("Which German city did he argue the case in?", "name"),
     ("What is the name of the project?", "name"),
@@ -180,6 +183,15 @@ def test_a_count_or_time_answer_must_state_one_the_question_lacks() -> None:
     time = _composer("When did Sweden join?").checker
     assert time.answers_the_kind("Sweden joined in March")
     assert not time.answers_the_kind("Sweden joined the alliance")
+    span = _composer("For how long will the US pay for shelter?").checker
+    assert span.answers_the_kind("The US will pay for the whole month")  # one unit of time
+    assert not span.answers_the_kind("The US will pay for shelter every month")
+    share = _composer("How much of the city did the flood wash away?").checker
+    assert share.answers_the_kind("It washed away more than a quarter of the city")
+    assert share.answers_the_kind("It washed away half of the city")
+    assert not share.answers_the_kind("It washed away the city centre")
+    assert not _composer("How much of the half-built city was washed away?").checker \
+        .answers_the_kind("Half of the city was washed away")  # the question's own share
     assert not _composer("How many allies invest 2 percent?").checker.answers_the_kind(
         "Allies invest 2 percent")
     assert _composer("Who joined?").checker.answers_the_kind("Sweden joined")
@@ -297,7 +309,9 @@ def test_a_count_may_use_a_word_close_to_the_questions() -> None:
 def test_a_name_answer_must_be_said_in_a_passage_it_cites_not_only_its_title() -> None:
     passages = [Passage("d3", "Secretary Blinken’s interview", None, "QUESTION", 0, 40,
                         "Our own UN ambassador said such bombs have no place.", 0.6, 0.5),
-                _passage(PASSAGES[0].text, "FOREIGN MINISTER KULEBA")]
+                _passage(PASSAGES[0].text, "FOREIGN MINISTER KULEBA"),
+                Passage("d4", "Remarks", None, "AMBASSADOR GREENFIELD", 0, 27,
+                        "They have no place at all.", 0.6, 0.5)]
     vectors = normalised(EMBED.get_text_embedding_batch([p.text for p in passages]))
 
     def checker(question: str) -> SentenceChecker:
@@ -312,6 +326,10 @@ def test_a_name_answer_must_be_said_in_a_passage_it_cites_not_only_its_title() -
     which = checker("Which weapons do bombs have no place among?")
     assert which.answers_the_kind("They have no place on the battlefield", (1,))
     assert not which.answers_the_kind("They have no place in Blinken’s view", (1,))
+    # a speaker label names who spoke, which answers "who …", not "which weapons …"
+    assert not which.answers_the_kind("Ambassador Greenfield: “They have no place at all.”",
+                                      (3,))
+    assert who.answers_the_kind("It was Greenfield", (3,))
 
 
 def test_a_count_restating_the_question_is_kept_when_its_passage_counts_the_same_thing(
