@@ -51,13 +51,16 @@ class Generator(Protocol):
 
 
 def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages as the prompt shows them: [n] (speaker; title; date) "words"
-    (a "[7]" in the words shows as "(7)")."""
-    lines = []
+    """Numbered passages as the prompt shows them: a `From title; date:` line before each run
+    of passages from one document, then [n] (speaker) "words" (a "[7]" in the words shows as
+    "(7)")."""
+    lines, document = [], None
     for n, p in enumerate(passages, start=1):
-        about = "; ".join(x for x in (p.speaker, p.title, p.date) if x)
+        if (p.doc_id, p.title, p.date) != document:
+            document = (p.doc_id, p.title, p.date)
+            lines.append("From " + "; ".join(x for x in (p.title or p.doc_id, p.date) if x) + ":")
         words = defuse_markers(" ".join(p.text.split()))
-        lines.append(f'[{n}] ({about}) "{words}"')
+        lines.append(f'[{n}] ({p.speaker}) "{words}"' if p.speaker else f'[{n}] "{words}"')
     return "\n".join(lines)
 
 
