@@ -174,6 +174,13 @@ class RetrievalSettings(_Section):
         description="The best fused chunks whose neighbouring chunks (the turn before and "
                     "after) join the evidence candidates.",
     )
+    question_dates: bool = Field(
+        False,
+        description="When a question names a day, month or year (\"at the May 31, 2022 "
+                    "briefing\", \"in April 2024\") and no date filter is set, search once "
+                    "more within the transcripts of that period and fuse the results with the "
+                    "rest.",
+    )
     evidence_sentences: int = Field(
         8, ge=1, le=20, description="Sentences passed to the model as numbered passages."
     )

@@ -16,9 +16,10 @@ import numpy as np
 from podium.config import RetrievalSettings
 from podium.embedcache import EmbeddingCache
 from podium.errors import PodiumError
+from podium.qa.dates import named_period
 from podium.text import STOPWORDS, lone_surrogate, quoted_phrases, shorten
 from podium.vectorstore.chroma import ChunkIndex, Hit
-from podium.vectorstore.docstore import DocumentStore, Scope
+from podium.vectorstore.docstore import ChunkRef, DocumentStore, Scope
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
@@ -116,25 +117,45 @@ class HybridRetriever:
                                     before=filters.before, docs=filters.docs)
 
     def retrieve(self, question: str, filters: Filters | None = None) -> Retrieval:
-        """The top_k chunks by reciprocal-rank fusion of the two searches."""
+        """The top_k chunks by reciprocal-rank fusion of the two searches (and of both again
+        within the period the question names, with retrieval.question_dates)."""
         settings = self._settings
         scope = self.scope(filters)
         embedding = self._index.embed_query(question)
-        vector = self._index.search(embedding, settings.candidates, scope)
-        keyword = self._docstore.keyword_search(keyword_terms(question), settings.candidates,
-                                                scope, settings.keyword_max_rows)
+        terms = keyword_terms(question)
+        dated = self._dated(question, filters)
+        vectors: list[Hit] = []
+        rankings: list[list[Hit] | list[ChunkRef]] = []
+        for within in [scope] if dated is None else [scope, dated]:
+            vector = self._index.search(embedding, settings.candidates, within)
+            vectors += vector
+            rankings += [vector, self._docstore.keyword_search(
+                terms, settings.candidates, within, settings.keyword_max_rows)]
         fused: dict[tuple[str, str, int], float] = {}
-        for ranked in (vector, keyword):
+        for ranked in rankings:
             for rank, chunk in enumerate(ranked, start=1):
                 fused[chunk.key] = fused.get(chunk.key, 0.0) + 1.0 / (settings.rrf_k + rank)
         top = sorted(fused, key=lambda key: fused[key], reverse=True)[: settings.top_k]
-        chunks = {c.key: c for c in (*keyword, *vector)}
+        chunks = {c.key: c for ranked in rankings for c in ranked}
         # the turns around the best chunks: a short reply's question, a question's answer
         near = self._docstore.neighbours([chunks[k] for k in top[: settings.neighbours]], scope)
         chunks |= {c.key: c for c in near}
         top += [c.key for c in near if c.key not in top]
-        by_key = {h.key: h for h in vector}
+        by_key = {h.key: h for h in vectors}
         cosines = self._index.similarities(embedding, [k for k in top if k not in by_key])
         for key, cosine in cosines.items():
             by_key[key] = Hit.of(chunks[key], cosine)
         return Retrieval([by_key[key] for key in top if key in by_key], embedding, scope)
+
+    def _dated(self, question: str, filters: Filters | None) -> Scope | None:
+        """The transcripts of the period the question names, within the other filters; None
+        when it names none, when a date filter is set, or when no transcript is of that date."""
+        if not self._settings.question_dates or (filters and (filters.after or filters.before)):
+            return None
+        period = named_period(question)
+        if period is None:
+            return None
+        filters = filters or Filters()
+        within = self._docstore.scope(speaker=filters.speaker, after=period[0],
+                                      before=period[1], docs=filters.docs)
+        return None if within.empty else within
