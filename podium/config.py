@@ -184,6 +184,14 @@ class RetrievalSettings(_Section):
     evidence_sentences: int = Field(
         8, ge=1, le=20, description="Sentences passed to the model as numbered passages."
     )
+    group_by_document: bool = Field(
+        False,
+        description="Show each transcript's passages together, in the order of its best "
+                    "passage, and name the transcript once in the prompt (a `From <title>; "
+                    "<date>:` line) instead of beside every passage: 29 % fewer prompt tokens "
+                    "on the wide set, answers no worse beyond noise, but the writer then cites "
+                    "a transcript's first passage for a fact in its next (eval/README.md).",
+    )
     min_similarity: float = Field(
         0.30, ge=-1.0, le=1.0,
         description="Abstain when the best chunk's cosine similarity is below this.",

@@ -82,7 +82,8 @@ def build_generator(settings: Settings) -> Generator:
         return ExtractiveGenerator()
     prompt, condense = load_prompt(cfg.prompt), load_prompt(cfg.condense_prompt)
     llm, name = _build_llm(settings)
-    return LLMGenerator(llm, prompt, name=name, condense_prompt=condense)
+    return LLMGenerator(llm, prompt, name=name, condense_prompt=condense,
+                        grouped=settings.retrieval.group_by_document)
 
 
 def _build_llm(settings: Settings) -> tuple[LLM, str]:

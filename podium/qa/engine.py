@@ -171,7 +171,8 @@ class QAEngine:
         return select_evidence(question, list(retrieval.hits), self._docstore,
                                self._settings.evidence_sentences, self._retriever.embed,
                                retrieval.embedding, parts, self._rescore,
-                               self._settings.rescore_candidates, self._rerank)
+                               self._settings.rescore_candidates, self._rerank,
+                               self._settings.group_by_document)
 
     def _chunk_sources(self, retrieval: Retrieval) -> list[Source]:
         """The retrieved chunks as sources, score = similarity (shown before any passage is

@@ -122,15 +122,15 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
                     embed: Embed, question_embedding: list[float],
                     parts: Sequence[tuple[str, list[float]]] = (),
                     rescore: Rescore | None = None, candidates: int = 16,
-                    rerank: Reranking | None = None) -> Evidence:
+                    rerank: Reranking | None = None, grouped: bool = False) -> Evidence:
     """Split the hits into sentence units, score them against the question, keep the best.
     Units that say words the question quotes come first. With parts (a multi-part question's
     parts and their embeddings), each part's best units are kept next, so that every part has
     evidence. With a reranker, the best `rerank.candidates` units are re-ranked by its
     probability of answering (blended with the key-term overlap and the chunk's similarity),
     which also sets how many are shown and whether any answers; without one, a rescorer
-    re-ranks the best `candidates` the same way by its similarity. Each document's passages
-    come together, in the order of its best (the prompt names each document once)."""
+    re-ranks the best `candidates` the same way by its similarity. Grouped: each document's
+    passages together, in the order of its best (_by_document)."""
     docs = {doc_id: docstore.get(doc_id) for doc_id in dict.fromkeys(h.doc_id for h in hits)}
     texts = {doc_id: doc.text for doc_id, doc in docs.items() if doc is not None}
     units = _units(hits, docs)
@@ -163,7 +163,9 @@ def select_evidence(question: str, hits: list[Hit], docstore: DocumentStore, lim
     coverage = sum(w for t, w in weights.items() if t in found) / total if weights else 0.0
     best = max(max(h.similarity for h in hits), max(scored[i].sentence_similarity
                                                     for i in range(len(units))))
-    passages, vectors = _by_document(*_with_context(chosen, scored, texts, vectors, embed))
+    passages, vectors = _with_context(chosen, scored, texts, vectors, embed)
+    if grouped:
+        passages, vectors = _by_document(passages, vectors)
     missing = unmentioned(question, (_mentions(docs[d]) for d in
                                      dict.fromkeys(p.doc_id for p in passages)))
     return Evidence(passages, best, coverage, vectors, tuple(missing), probability,
@@ -220,7 +222,7 @@ def _with_context(chosen: list[int], units: list[Passage], texts: dict[str, str]
 
 
 def _by_document(passages: list[Passage], rows: np.ndarray
-                ) -> tuple[list[Passage], np.ndarray]:
+                 ) -> tuple[list[Passage], np.ndarray]:
     """The passages of one document together (so the prompt can name each document once), the
     documents in the order of their best passage, each document's passages in rank order."""
     first = {doc_id: n for n, doc_id in reversed(list(enumerate(p.doc_id for p in passages)))}

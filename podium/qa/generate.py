@@ -50,16 +50,20 @@ class Generator(Protocol):
         ...
 
 
-def format_passages(passages: list[Passage]) -> str:
-    """Numbered passages as the prompt shows them: a `From title; date:` line before each run
-    of passages from one document, then [n] (speaker) "words" (a "[7]" in the words shows as
-    "(7)")."""
+def format_passages(passages: list[Passage], grouped: bool = False) -> str:
+    """Numbered passages as the prompt shows them: [n] (speaker; title; date) "words"
+    (a "[7]" in the words shows as "(7)"). Grouped: a `From title; date:` line before each run
+    of passages from one document, which then read [n] (speaker) "words"."""
     lines, document = [], None
     for n, p in enumerate(passages, start=1):
+        words = defuse_markers(" ".join(p.text.split()))
+        if not grouped:
+            about = "; ".join(x for x in (p.speaker, p.title, p.date) if x)
+            lines.append(f'[{n}] ({about}) "{words}"')
+            continue
         if (p.doc_id, p.title, p.date) != document:
             document = (p.doc_id, p.title, p.date)
             lines.append("From " + "; ".join(x for x in (p.title or p.doc_id, p.date) if x) + ":")
-        words = defuse_markers(" ".join(p.text.split()))
         lines.append(f'[{n}] ({p.speaker}) "{words}"' if p.speaker else f'[{n}] "{words}"')
     return "\n".join(lines)
 
@@ -74,8 +78,10 @@ def carry_previous(history: Sequence[Turn], question: str) -> str:
 class LLMGenerator:
     """A llama-index LLM answering from a prompt template."""
 
-    def __init__(self, llm: LLM, prompt: Prompt, name: str, condense_prompt: Prompt) -> None:
+    def __init__(self, llm: LLM, prompt: Prompt, name: str, condense_prompt: Prompt,
+                 grouped: bool = False) -> None:
         self.llm = llm
+        self._grouped = grouped  # passages grouped by document (retrieval.group_by_document)
         self._prompt = prompt
         self._condense = condense_prompt
         self.name = name
@@ -83,7 +89,8 @@ class LLMGenerator:
 
     def messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
         """The chat messages sent to the model."""
-        user = self._prompt.render_user(passages=format_passages(passages), question=question)
+        user = self._prompt.render_user(passages=format_passages(passages, self._grouped),
+                                         question=question)
         return [ChatMessage(role="system", content=self._prompt.system),
                 ChatMessage(role="user", content=user)]
 

