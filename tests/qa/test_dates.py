@@ -47,9 +47,11 @@ def test_a_named_date_brings_that_days_transcript_into_the_hits(seeded: Podium) 
     day = "001_0386686246588c25.txt"  # the seed's only transcript dated 2024-04-03
     assert [h.doc_id for h in scoped.hits] == [day, day]
     assert [h.doc_id for h in plain.hits] != [day, day]
-    # a date filter of the user's own replaces the question's date
-    filtered = HybridRetriever(seeded.index, seeded.docstore, dated).retrieve(
-        question, Filters(after="2020-01-01"))
-    assert [h.doc_id for h in filtered.hits] == [
-        h.doc_id for h in HybridRetriever(seeded.index, seeded.docstore, settings).retrieve(
-            question, Filters(after="2020-01-01")).hits]
+    # a date filter of the user's own replaces the question's date; other filters narrow it
+    within = HybridRetriever(seeded.index, seeded.docstore, dated)._dated
+    assert within(question, Filters(after="2020-01-01")) is None
+    scope = within(question, Filters(speaker="Stoltenberg"))
+    assert scope is not None and scope.doc_ids == {day} and scope.speakers
+    assert within("What was said on 4 April 2024?", None) is None  # no transcript of that day
+    off = HybridRetriever(seeded.index, seeded.docstore, settings)._dated
+    assert off(question, None) is None
